@@ -1,0 +1,1 @@
+//! sekisho-demo

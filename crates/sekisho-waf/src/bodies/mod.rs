@@ -1,0 +1,1 @@
+//! Request and response body processors: URL-encoded, multipart, JSON, XML.

@@ -1,0 +1,53 @@
+//! The `sekisho` binary: command-line parsing only. The one place that uses `anyhow`.
+
+mod serve;
+mod waf;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "sekisho", version, about = "API gateway, WAF and API security platform in one binary")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the gateway. Without --config: embedded defaults in front of a built-in demo backend.
+    Serve(serve::ServeArgs),
+    /// Validate a configuration file and everything it references; print every error with file:line.
+    Check {
+        /// The TOML configuration file.
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+    /// Print the version.
+    Version,
+    /// Work with WAF rules offline.
+    Waf {
+        #[command(subcommand)]
+        command: waf::WafCommand,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => serve::serve(args),
+        Command::Check { config } => serve::check(&config),
+        Command::Version => {
+            println!("sekisho {}", env!("CARGO_PKG_VERSION"));
+            Ok(())
+        }
+        Command::Waf { command } => waf::run(command),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
