@@ -1,16 +1,24 @@
 //! SQL-injection and XSS detection with libinjection's verdicts, in pure Rust.
 //!
-//! Pure functions over bytes: no allocation-heavy state, no I/O, no dependency on the
-//! WAF engine. Used by the `@detectSQLi` and `@detectXSS` operators.
+//! Pure functions over bytes: no allocation on the hot path, no I/O, no dependency on
+//! the WAF engine. Used by the `@detectSQLi` and `@detectXSS` operators. The keyword,
+//! fingerprint and black-list tables are libinjection's data; the tokenizers, folding
+//! and checks follow its algorithms so that verdicts (and fingerprints) agree.
+
+mod sqli;
+mod xss;
 
 /// Returns the libinjection fingerprint (e.g. `s&sos`) when `input` is SQL injection.
+///
+/// Example: `detect_sqli(b"1' OR '1'='1")` is `Some("s&sos")`; `detect_sqli(b"O'Reilly")`
+/// is `None`.
 pub fn detect_sqli(input: &[u8]) -> Option<String> {
-    let _ = input;
-    None
+    sqli::detect(input)
 }
 
 /// Returns true when `input` is cross-site scripting.
+///
+/// Example: `detect_xss(b"<img src=x onerror=alert(1)>")` is true.
 pub fn detect_xss(input: &[u8]) -> bool {
-    let _ = input;
-    false
+    xss::detect(input)
 }

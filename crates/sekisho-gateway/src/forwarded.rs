@@ -1,0 +1,199 @@
+//! Who the client really is behind trusted proxies, and the forwarding headers the
+//! upstream gets (`X-Forwarded-For`, `X-Forwarded-Proto`, `Via`, request id), with the
+//! hop-by-hop headers removed.
+
+use http::header::{HeaderMap, HeaderName, HeaderValue};
+use sekisho_config::Cidr;
+use std::hash::{BuildHasher, Hasher};
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+
+/// The real client IP: when the TCP peer is a trusted proxy, walk `X-Forwarded-For`
+/// (or else `Forwarded: for=`) from the right, skipping trusted proxies; the first
+/// untrusted address is the client. An untrusted peer's headers are ignored: anyone can
+/// write them.
+///
+/// Example: peer 10.0.0.1 (trusted), `X-Forwarded-For: 203.0.113.9, 10.0.0.2` → 203.0.113.9.
+pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[Cidr]) -> IpAddr {
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|c| c.contains(ip));
+    if !is_trusted(peer) {
+        return peer;
+    }
+    let mut chain: Vec<IpAddr> = Vec::new();
+    for v in headers.get_all("x-forwarded-for") {
+        let Ok(s) = v.to_str() else { return peer };
+        for part in s.split(',') {
+            match parse_ip(part) {
+                Some(ip) => chain.push(ip),
+                // A garbled chain cannot be walked; believe only the peer.
+                None => return peer,
+            }
+        }
+    }
+    if chain.is_empty() {
+        for v in headers.get_all("forwarded") {
+            let Ok(s) = v.to_str() else { return peer };
+            for elem in s.split(',') {
+                for pair in elem.split(';') {
+                    if let Some((k, val)) = pair.trim().split_once('=') {
+                        if k.trim().eq_ignore_ascii_case("for") {
+                            match parse_ip(val) {
+                                Some(ip) => chain.push(ip),
+                                None => return peer,
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let mut client = peer;
+    for ip in chain.iter().rev() {
+        client = *ip;
+        if !is_trusted(*ip) {
+            break;
+        }
+    }
+    client
+}
+
+/// Parses `203.0.113.9`, `"[2001:db8::1]:443"`, `198.51.100.1:8080`.
+fn parse_ip(s: &str) -> Option<IpAddr> {
+    let s = s.trim().trim_matches('"');
+    if let Ok(ip) = s.parse() {
+        return Some(ip);
+    }
+    if let Some(rest) = s.strip_prefix('[') {
+        return rest.split_once(']').and_then(|(ip, _)| ip.parse().ok());
+    }
+    s.rsplit_once(':').and_then(|(ip, _)| ip.parse().ok())
+}
+
+/// Headers that describe one connection, not the message (RFC 9110 §7.6.1); never forwarded.
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// Removes hop-by-hop headers, including those the `Connection` header names.
+pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    let named: Vec<HeaderName> = headers
+        .get_all(http::header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|n| HeaderName::from_bytes(n.trim().as_bytes()).ok())
+        .collect();
+    for n in named {
+        headers.remove(n);
+    }
+    for n in HOP_BY_HOP {
+        headers.remove(*n);
+    }
+}
+
+/// Sets `X-Forwarded-For`, `X-Forwarded-Proto` and `Via` for the upstream. A trusted
+/// peer's chain is extended; an untrusted peer's chain is replaced, so the upstream never
+/// sees an address the client made up as if a proxy had vouched for it.
+pub fn set_forwarding(headers: &mut HeaderMap, peer: IpAddr, peer_trusted: bool, tls: bool) {
+    let prior: Vec<String> = if peer_trusted {
+        headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_owned))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut chain = prior.join(", ");
+    if !chain.is_empty() {
+        chain.push_str(", ");
+    }
+    chain.push_str(&peer.to_string());
+    if let Ok(v) = HeaderValue::from_str(&chain) {
+        headers.insert("x-forwarded-for", v);
+    }
+    if !(peer_trusted && headers.contains_key("x-forwarded-proto")) {
+        let proto = if tls { "https" } else { "http" };
+        headers.insert("x-forwarded-proto", HeaderValue::from_static(proto));
+    }
+    headers.append(http::header::VIA, HeaderValue::from_static("1.1 sekisho"));
+}
+
+/// The request id: the client's own when it is short and plain, else a new one.
+pub fn request_id(headers: &HeaderMap, header: &str) -> String {
+    if let Some(v) = headers.get(header).and_then(|v| v.to_str().ok()) {
+        let ok = !v.is_empty()
+            && v.len() <= 128
+            && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
+        if ok {
+            return v.to_owned();
+        }
+    }
+    new_request_id()
+}
+
+/// 32 hex digits, unique per process run: a counter hashed with a random per-process key.
+pub fn new_request_id() -> String {
+    static KEY: OnceLock<std::collections::hash_map::RandomState> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let key = KEY.get_or_init(std::collections::hash_map::RandomState::new);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let mut a = key.build_hasher();
+    a.write_u64(n);
+    let mut b = key.build_hasher();
+    b.write_u64(!n);
+    format!("{:016x}{:016x}", a.finish(), b.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut m = HeaderMap::new();
+        for (k, v) in pairs {
+            m.append(
+                HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        m
+    }
+
+    #[test]
+    fn walks_trusted_chain() {
+        let trusted = vec!["10.0.0.0/8".parse().unwrap()];
+        let peer = "10.0.0.1".parse().unwrap();
+        let hdr = h(&[("x-forwarded-for", "198.51.100.7, 203.0.113.9, 10.0.0.2")]);
+        assert_eq!(client_ip(peer, &hdr, &trusted).to_string(), "203.0.113.9");
+        let untrusted = "192.0.2.1".parse().unwrap();
+        assert_eq!(client_ip(untrusted, &hdr, &trusted), untrusted);
+        let fwd = h(&[("forwarded", "for=\"[2001:db8::1]:443\";proto=https")]);
+        assert_eq!(client_ip(peer, &fwd, &trusted).to_string(), "2001:db8::1");
+    }
+
+    #[test]
+    fn strips_connection_named_headers() {
+        let mut m = h(&[("connection", "x-secret, close"), ("x-secret", "1"), ("te", "trailers"), ("a", "b")]);
+        strip_hop_by_hop(&mut m);
+        assert_eq!(m.len(), 1);
+    }
+
+    #[test]
+    fn request_ids() {
+        let m = h(&[("x-request-id", "abc-123")]);
+        assert_eq!(request_id(&m, "x-request-id"), "abc-123");
+        let bad = h(&[("x-request-id", "a b")]);
+        assert_eq!(request_id(&bad, "x-request-id").len(), 32);
+        assert_ne!(new_request_id(), new_request_id());
+    }
+}

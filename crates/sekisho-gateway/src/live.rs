@@ -1,0 +1,42 @@
+//! The live configuration: what a request needs, built from a validated [`Config`] and
+//! swapped atomically on reload. A request loads it once and keeps that generation to its
+//! end, so a reload never changes the rules halfway through a request.
+
+use crate::phase::Phase;
+use crate::upstream::{spawn_health_checks, ClusterState};
+use sekisho_config::Config;
+use std::sync::Arc;
+
+/// One generation of the configuration with its run-time state.
+pub struct Live {
+    /// 1 for the first configuration, +1 per successful reload.
+    pub generation: u64,
+    pub config: Arc<Config>,
+    /// Same order as `config.clusters`.
+    pub clusters: Vec<Arc<ClusterState>>,
+    /// The pipeline's pluggable phases, in the order they run.
+    pub phases: Vec<Arc<dyn Phase>>,
+}
+
+impl Live {
+    /// Builds a generation; endpoint health carries over from `previous` by cluster
+    /// name and address. Must run inside the tokio runtime (health checks are spawned).
+    pub fn build(config: Config, generation: u64, previous: Option<&Live>, phases: Vec<Arc<dyn Phase>>) -> Live {
+        let clusters = config
+            .clusters
+            .iter()
+            .map(|c| {
+                let prev = previous.and_then(|p| p.clusters.iter().find(|o| o.config.name == c.name));
+                let state = Arc::new(ClusterState::new(c.clone(), prev.map(|a| a.as_ref())));
+                spawn_health_checks(&state);
+                state
+            })
+            .collect();
+        Live {
+            generation,
+            config: Arc::new(config),
+            clusters,
+            phases,
+        }
+    }
+}

@@ -1,0 +1,479 @@
+//! The request's path through the gateway, in one function: [`handle`]. Read it top to
+//! bottom; each step says why it sits where it does. The chart is in `docs/pipeline.md`.
+//!
+//! ```text
+//! connection guard → strict HTTP checks → request id + client IP → route
+//!   → request_headers phases (identity → access policy → rate limits → WAF 1)
+//!   → read the whole body (413) → request_body phases (WAF 2)
+//!   → fixed answer, or upstream (upstream_request phases, LB, retries, timeouts)
+//!   → response_headers phases (WAF 3) → response_body phases (WAF 4, masking)
+//!   → event (logging phases)
+//! ```
+
+use crate::body::{full, BodyObserver, Observed, RespBody};
+use crate::forwarded;
+use crate::gateway::Shared;
+use crate::listener::ConnInfo;
+use crate::live::Live;
+use crate::phase::{Flow, Phase, RequestCtx};
+use crate::route;
+use crate::upstream::ClusterState;
+use bytes::Bytes;
+use http::header::{HeaderName, HeaderValue};
+use http::{Method, Request, Response, StatusCode, Version};
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use sekisho_config::{Action, HashKey, LbPolicy, Route};
+use sekisho_events::Event;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Handles one request from head to event. Never fails: every problem becomes a response
+/// (and a decision in the event).
+pub(crate) async fn handle(shared: Arc<Shared>, conn: Arc<ConnInfo>, req: Request<Incoming>) -> Response<RespBody> {
+    // One generation of the configuration for the whole request, even across a reload.
+    let live = shared.live.load_full();
+    let server = &live.config.server;
+    let (mut parts, body) = req.into_parts();
+
+    // 1. Connection guard. Per-IP connection limits ran when the connection was accepted
+    //    (listener.rs); slow senders are cut by the header read timeout there too.
+
+    // 2. Request id and real client IP, first: every answer from here on, even a 400,
+    //    carries the id, and every event names the client.
+    let client_ip = forwarded::client_ip(conn.peer.ip(), &parts.headers, &server.trusted_proxies);
+    let mut ctx = RequestCtx {
+        request_id: forwarded::request_id(&parts.headers, &server.request_id_header),
+        peer: conn.peer,
+        client_ip,
+        tls: conn.tls.is_some(),
+        route: String::new(),
+        upstream: String::new(),
+        started: Instant::now(),
+        decisions: Vec::new(),
+    };
+    let mut ev = event_skeleton(&ctx, &conn, &parts);
+    let done = Done {
+        shared: &shared,
+        live: &live,
+        h1: parts.version < Version::HTTP_2,
+    };
+
+    // 3. Strict HTTP checks hyper does not make, before anything looks at the request:
+    //    a smuggling attempt must not reach routing, phases or the upstream.
+    if let Some((status, reason)) = strict_check(&conn, &parts, server.max_uri_bytes) {
+        ctx.decide("parse", "deny", "", reason);
+        return done.reply(ctx, ev, status, reason, true);
+    }
+
+    // 4. Route: everything after depends on which route (limits, cluster, phases' scope).
+    let Some((_, route)) = route::find(&live.config.routes, &parts) else {
+        ctx.decide("route", "deny", "", "no route matches");
+        return done.reply(ctx, ev, StatusCode::NOT_FOUND, "no route", false);
+    };
+    ctx.route.clone_from(&route.name);
+
+    // 5. Header phases, in list order: identity (who is calling) → access policy (may
+    //    they) → rate limits (how often) → WAF phase 1. Cheapest refusals first, and all
+    //    of them before the body is read, so a refused client cannot make us buffer.
+    for phase in &live.phases {
+        if let Flow::Respond(status, text) = phase.request_headers(&mut ctx, &mut parts) {
+            return done.phase_reply(ctx, ev, status, text, true);
+        }
+    }
+
+    // 6. Read the whole body (up to the route's limit) before a single byte goes
+    //    upstream, so that the body phase judges all of it. Streaming routes skip this.
+    let body = if route.stream_body {
+        Outgoing::Stream(Limited::new(body, usize::try_from(route.max_body_bytes).unwrap_or(usize::MAX))
+            .map_err(Into::into)
+            .boxed_unsync())
+    } else {
+        match read_body(body, &parts, route.max_body_bytes).await {
+            Ok(b) => Outgoing::Buffered(b),
+            Err((status, reason)) => {
+                ctx.decide("body", "deny", "", reason);
+                return done.reply(ctx, ev, status, reason, true);
+            }
+        }
+    };
+    if let Outgoing::Buffered(b) = &body {
+        ev.bytes_in += b.len() as u64;
+    }
+
+    // 7. Body phases (WAF phase 2): the last word before the upstream is contacted.
+    if let Outgoing::Buffered(b) = &body {
+        for phase in &live.phases {
+            if let Flow::Respond(status, text) = phase.request_body(&mut ctx, &parts, b) {
+                return done.phase_reply(ctx, ev, status, text, false);
+            }
+        }
+    }
+
+    // 8. Fixed answers: after the phases, so that a fixed route is guarded like any other.
+    let cluster = match &route.action {
+        Action::Respond { status, body, content_type } => {
+            let mut resp = Response::new(full(body.clone()));
+            *resp.status_mut() = StatusCode::from_u16(*status).unwrap_or(StatusCode::OK);
+            if let Ok(v) = HeaderValue::from_str(content_type) {
+                resp.headers_mut().insert(http::header::CONTENT_TYPE, v);
+            }
+            return done.respond(ctx, ev, route, resp);
+        }
+        Action::Cluster(i) => match live.clusters.get(*i) {
+            Some(c) => c,
+            None => return done.reply(ctx, ev, StatusCode::INTERNAL_SERVER_ERROR, "no cluster", false),
+        },
+    };
+
+    // 9. The upstream request: the route's path rewrite and header operations, then
+    //    hop-by-hop removal and the forwarding headers (after the route's own edits, so a
+    //    route cannot forge them).
+    prepare_upstream(&mut parts, route, &ctx, &conn, &server.trusted_proxies, &server.request_id_header);
+
+    // 10. Upstream: load balancing, passive ejection, retries of idempotent requests
+    //     within the budget, timeouts (504), connect failures (502).
+    let resp = match forward(&live.phases, cluster, &mut ctx, parts, body).await {
+        Ok(resp) => resp.map(|b| b.map_err(Into::into).boxed_unsync()),
+        Err(Refusal::Phase(status, text)) => return done.phase_reply(ctx, ev, status, text, false),
+        Err(Refusal::Upstream(status, reason)) => {
+            ctx.decide("upstream", "error", "", &reason);
+            return done.reply(ctx, ev, status, &reason, false);
+        }
+    };
+    ev.upstream.clone_from(&ctx.upstream);
+
+    // 11–13. Response headers and body phases, then the event (in `respond`).
+    done.respond(ctx, ev, route, resp)
+}
+
+/// The request body as it goes upstream.
+enum Outgoing {
+    Buffered(Bytes),
+    Stream(RespBody),
+}
+
+enum Refusal {
+    Phase(StatusCode, Bytes),
+    Upstream(StatusCode, String),
+}
+
+/// The strict checks that need the parsed request: an oversized target (414) and the
+/// scanner's verdict on this head (400).
+fn strict_check(conn: &ConnInfo, parts: &http::request::Parts, max_uri: usize) -> Option<(StatusCode, &'static str)> {
+    if parts.version < Version::HTTP_2 {
+        if let Some(reason) = conn.verdicts.next() {
+            return Some((StatusCode::BAD_REQUEST, reason));
+        }
+        let hosts = parts.headers.get_all(http::header::HOST).iter().count();
+        if hosts > 1 {
+            return Some((StatusCode::BAD_REQUEST, "more than one host header"));
+        }
+        if hosts == 0 && parts.version == Version::HTTP_11 {
+            return Some((StatusCode::BAD_REQUEST, "http/1.1 request without host header"));
+        }
+    }
+    let target = parts.uri.path_and_query().map_or(0, |p| p.as_str().len());
+    if target > max_uri {
+        return Some((StatusCode::URI_TOO_LONG, "request target too long"));
+    }
+    None
+}
+
+/// Reads the whole body, refusing more than `limit` bytes with 413 (at once when the
+/// declared `Content-Length` is already too large) and a malformed body with 400.
+async fn read_body(body: Incoming, parts: &http::request::Parts, limit: u64) -> Result<Bytes, (StatusCode, &'static str)> {
+    let declared = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err((StatusCode::PAYLOAD_TOO_LARGE, "request body larger than the route allows"));
+    }
+    match Limited::new(body, usize::try_from(limit).unwrap_or(usize::MAX)).collect().await {
+        Ok(c) => Ok(c.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            Err((StatusCode::PAYLOAD_TOO_LARGE, "request body larger than the route allows"))
+        }
+        Err(_) => Err((StatusCode::BAD_REQUEST, "malformed or interrupted request body")),
+    }
+}
+
+fn prepare_upstream(
+    parts: &mut http::request::Parts,
+    route: &Route,
+    ctx: &RequestCtx,
+    conn: &ConnInfo,
+    trusted: &[sekisho_config::Cidr],
+    request_id_header: &str,
+) {
+    let path = route::rewrite_path(route, parts.uri.path());
+    let pq = match parts.uri.query() {
+        Some(q) => format!("{path}?{q}"),
+        None => path,
+    };
+    if !parts.headers.contains_key(http::header::HOST) {
+        if let Some(v) = parts.uri.authority().and_then(|a| HeaderValue::from_str(a.as_str()).ok()) {
+            parts.headers.insert(http::header::HOST, v);
+        }
+    }
+    if let Ok(uri) = pq.parse() {
+        parts.uri = uri;
+    }
+    parts.version = Version::HTTP_11;
+    forwarded::strip_hop_by_hop(&mut parts.headers);
+    apply_ops(&mut parts.headers, &route.request_headers);
+    let peer = conn.peer.ip();
+    let peer_trusted = trusted.iter().any(|c| c.contains(peer));
+    forwarded::set_forwarding(&mut parts.headers, peer, peer_trusted, ctx.tls);
+    if let (Ok(name), Ok(v)) = (
+        HeaderName::from_bytes(request_id_header.as_bytes()),
+        HeaderValue::from_str(&ctx.request_id),
+    ) {
+        parts.headers.insert(name, v);
+    }
+}
+
+fn apply_ops(headers: &mut http::HeaderMap, ops: &sekisho_config::HeaderOps) {
+    for name in &ops.remove {
+        headers.remove(name.as_str());
+    }
+    for (name, value) in &ops.set {
+        if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
+            headers.insert(n, v);
+        }
+    }
+}
+
+fn idempotent(m: &Method) -> bool {
+    matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE | Method::PUT | Method::DELETE)
+}
+
+/// Sends the request to one endpoint after another until one answers, the attempts or
+/// the retry budget run out. Only idempotent requests with a buffered body are retried,
+/// on connect failures and 502/503 answers; a timeout is not retried (it already cost
+/// the client the whole request timeout).
+async fn forward(
+    phases: &[Arc<dyn Phase>],
+    cluster: &ClusterState,
+    ctx: &mut RequestCtx,
+    parts: http::request::Parts,
+    body: Outgoing,
+) -> Result<Response<Incoming>, Refusal> {
+    let retryable = idempotent(&parts.method) && matches!(body, Outgoing::Buffered(_));
+    let attempts = 1 + if retryable { cluster.config.retry.attempts } else { 0 };
+    let hash_value: Option<Vec<u8>> = match &cluster.config.lb {
+        LbPolicy::ConsistentHash(HashKey::Header(h)) => parts.headers.get(h.as_str()).map(|v| v.as_bytes().to_vec()),
+        _ => None,
+    };
+    cluster.budget.request();
+    let (buffered, mut stream) = match body {
+        Outgoing::Buffered(b) => (Some(b), None),
+        Outgoing::Stream(s) => (None, Some(s)),
+    };
+    let mut exclude = None;
+    let mut last: Result<Response<Incoming>, Refusal> =
+        Err(Refusal::Upstream(StatusCode::SERVICE_UNAVAILABLE, "no upstream endpoint available".into()));
+    for attempt in 0..attempts {
+        if attempt > 0 && !cluster.budget.try_retry() {
+            ctx.decide("upstream", "error", "", "retry budget spent");
+            break;
+        }
+        let Some(i) = cluster.pick(ctx.client_ip, hash_value.as_deref(), exclude) else {
+            break;
+        };
+        let Some(ep) = cluster.endpoints.get(i) else { break };
+        let mut p = parts.clone();
+        if let Ok(uri) = format!("http://{}{}", ep.addr, parts.uri).parse() {
+            p.uri = uri;
+        }
+        for phase in phases {
+            if let Flow::Respond(status, text) = phase.upstream_request(ctx, &mut p) {
+                return Err(Refusal::Phase(status, text));
+            }
+        }
+        let b = match (&buffered, stream.take()) {
+            (Some(b), _) => full(b.clone()),
+            (None, Some(s)) => s,
+            (None, None) => break,
+        };
+        ep.in_flight.fetch_add(1, Ordering::Relaxed);
+        let r = tokio::time::timeout(cluster.config.request_timeout, cluster.client.request(Request::from_parts(p, b))).await;
+        ep.in_flight.fetch_sub(1, Ordering::Relaxed);
+        ctx.upstream = ep.addr.to_string();
+        let more = attempt + 1 < attempts;
+        match r {
+            Ok(Ok(resp)) => {
+                let s = resp.status();
+                let failed = s.is_server_error();
+                cluster.record(i, !failed);
+                let retry = more && (s == StatusCode::BAD_GATEWAY || s == StatusCode::SERVICE_UNAVAILABLE);
+                last = Ok(resp);
+                if !retry {
+                    return last;
+                }
+                ctx.decide("upstream", "retry", "", &format!("`{}` answered {s}", ep.addr));
+            }
+            Ok(Err(e)) => {
+                cluster.record(i, false);
+                let what = if e.is_connect() { "connect to" } else { "request to" };
+                let reason = format!("{what} `{}` failed", ep.addr);
+                if more {
+                    ctx.decide("upstream", "retry", "", &reason);
+                }
+                last = Err(Refusal::Upstream(StatusCode::BAD_GATEWAY, reason));
+            }
+            Err(_) => {
+                cluster.record(i, false);
+                return Err(Refusal::Upstream(
+                    StatusCode::GATEWAY_TIMEOUT,
+                    format!("`{}` did not answer in {:?}", ep.addr, cluster.config.request_timeout),
+                ));
+            }
+        }
+        exclude = Some(i);
+    }
+    last
+}
+
+/// A request's first fields, as the event records them before any rewrite.
+fn event_skeleton(ctx: &RequestCtx, conn: &ConnInfo, parts: &http::request::Parts) -> Event {
+    let mut ev = Event::new();
+    ev.request_id.clone_from(&ctx.request_id);
+    ev.client_ip = ctx.client_ip.to_string();
+    ev.method = parts.method.to_string();
+    ev.host = parts
+        .uri
+        .authority()
+        .map(|a| a.to_string())
+        .or_else(|| parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).map(str::to_owned))
+        .unwrap_or_default();
+    ev.path = parts.uri.path().to_owned();
+    ev.query = parts.uri.query().unwrap_or("").to_owned();
+    ev.protocol = format!("{:?}", parts.version);
+    ev.tls = conn.tls.clone();
+    // Request line and header section as sent (approximately, for HTTP/2).
+    let head: usize = parts.headers.iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
+    ev.bytes_in = (head + parts.method.as_str().len() + parts.uri.to_string().len() + 12) as u64;
+    ev
+}
+
+/// The last steps every response takes, whoever produced it.
+struct Done<'a> {
+    shared: &'a Arc<Shared>,
+    live: &'a Arc<Live>,
+    h1: bool,
+}
+
+impl Done<'_> {
+    /// A response the gateway makes itself (error or refusal).
+    fn reply(&self, ctx: RequestCtx, ev: Event, status: StatusCode, text: &str, close: bool) -> Response<RespBody> {
+        self.own(ctx, ev, status, Bytes::from(format!("{text}\n")), close)
+    }
+
+    /// A phase's answer.
+    fn phase_reply(&self, ctx: RequestCtx, ev: Event, status: StatusCode, text: Bytes, close: bool) -> Response<RespBody> {
+        self.own(ctx, ev, status, text, close)
+    }
+
+    fn own(&self, ctx: RequestCtx, ev: Event, status: StatusCode, text: Bytes, close: bool) -> Response<RespBody> {
+        let mut resp = Response::new(full(text));
+        *resp.status_mut() = status;
+        resp.headers_mut()
+            .insert(http::header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+        // The request body may be unread: the connection cannot be reused safely.
+        if close && self.h1 {
+            resp.headers_mut().insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        self.finish(ctx, ev, resp)
+    }
+
+    /// A routed response (upstream or fixed): the route's header edits and the response
+    /// phases apply.
+    fn respond(&self, mut ctx: RequestCtx, ev: Event, route: &Route, resp: Response<RespBody>) -> Response<RespBody> {
+        let (mut parts, body) = resp.into_parts();
+        forwarded::strip_hop_by_hop(&mut parts.headers);
+        apply_ops(&mut parts.headers, &route.response_headers);
+        // 11. Response header phases (WAF phase 3): may still replace the response.
+        for phase in &self.live.phases {
+            if let Flow::Respond(status, text) = phase.response_headers(&mut ctx, &mut parts) {
+                return self.phase_reply(ctx, ev, status, text, false);
+            }
+        }
+        parts.version = Version::default();
+        self.finish(ctx, ev, Response::from_parts(parts, body))
+    }
+
+    /// Stamps the request id, marks the connection for closing while draining, and wraps
+    /// the body so that the response-body phases see it and the event is emitted at its end.
+    fn finish(&self, ctx: RequestCtx, mut ev: Event, resp: Response<RespBody>) -> Response<RespBody> {
+        let (mut parts, body) = resp.into_parts();
+        if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
+            let name = HeaderName::from_bytes(self.live.config.server.request_id_header.as_bytes())
+                .unwrap_or(HeaderName::from_static("x-request-id"));
+            parts.headers.insert(name, v);
+        }
+        if self.h1 && self.shared.draining.load(Ordering::Relaxed) {
+            parts.headers.insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        ev.status = parts.status.as_u16();
+        ev.route.clone_from(&ctx.route);
+        ev.upstream.clone_from(&ctx.upstream);
+        ev.decisions = ctx.decisions;
+        let head: usize = parts.headers.iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
+        let observer = EventObserver {
+            shared: Arc::clone(self.shared),
+            live: Arc::clone(self.live),
+            event: Some(ev),
+            head: head as u64 + 17,
+            started: ctx.started,
+        };
+        Response::from_parts(parts, Observed::new(body, observer).boxed_unsync())
+    }
+}
+
+/// Runs the response-body phases on each chunk and, at the end, the logging phases, the
+/// metrics and the event.
+struct EventObserver {
+    shared: Arc<Shared>,
+    live: Arc<Live>,
+    event: Option<Event>,
+    head: u64,
+    started: Instant,
+}
+
+impl BodyObserver for EventObserver {
+    fn chunk(&mut self, chunk: &mut Bytes) {
+        // 12. Response body phases (WAF phase 4, masking).
+        if let Some(ev) = &self.event {
+            for phase in &self.live.phases {
+                phase.response_body(&ev.request_id, chunk);
+            }
+        }
+    }
+
+    fn end(&mut self, bytes: u64, complete: bool) {
+        let Some(mut ev) = self.event.take() else { return };
+        // 13. The event: exactly one per request, whatever happened above.
+        let latency = self.started.elapsed();
+        ev.latency_us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
+        ev.bytes_out = self.head + bytes;
+        if !complete {
+            ev.decisions.push(sekisho_events::Decision {
+                phase: "response".into(),
+                action: "error".into(),
+                rule: String::new(),
+                reason: "response not completed (client gone or upstream failed)".into(),
+            });
+        }
+        for phase in &self.live.phases {
+            phase.logging(&mut ev);
+        }
+        self.shared.metrics.request(&ev.route, ev.status, latency);
+        if let Some(sink) = &self.shared.sink {
+            sink.emit(ev);
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! Key/value stores behind collection variables (`ARGS`, `REQUEST_HEADERS`, `TX`, …).
+//!
+//! Keys compare case-insensitively, as ModSecurity v3 does for every collection.
+
+use indexmap::IndexMap;
+use rustc_hash::FxBuildHasher;
+use std::borrow::Cow;
+
+/// How a rule picks members of a collection: `ARGS`, `ARGS:foo`, `ARGS:/^id_/`.
+#[derive(Debug, Clone)]
+pub enum KeySel {
+    All,
+    /// Lower-cased key.
+    Exact(Box<str>),
+    Regex(regex::bytes::Regex),
+}
+
+impl KeySel {
+    /// Does `key` fall under this selector?
+    pub fn matches(&self, key: &[u8]) -> bool {
+        match self {
+            KeySel::All => true,
+            KeySel::Exact(k) => k.as_bytes().eq_ignore_ascii_case(key),
+            KeySel::Regex(r) => r.is_match(key),
+        }
+    }
+
+    /// Builds a selector from the text after `:` (`/re/` is a regex, case-insensitive).
+    pub fn parse(key: Option<&str>) -> Result<KeySel, String> {
+        let Some(key) = key else {
+            return Ok(KeySel::All);
+        };
+        if key.len() >= 2 && key.starts_with('/') && key.ends_with('/') {
+            let pat = key.get(1..key.len() - 1).unwrap_or_default();
+            return regex::bytes::RegexBuilder::new(pat)
+                .case_insensitive(true)
+                .build()
+                .map(KeySel::Regex)
+                .map_err(|e| format!("invalid key regex `{pat}`: {e}"));
+        }
+        let key = key.strip_prefix('\'').and_then(|k| k.strip_suffix('\'')).unwrap_or(key);
+        Ok(KeySel::Exact(key.to_ascii_lowercase().into()))
+    }
+}
+
+/// An ordered multi-map of byte keys to byte values (request data: arguments, headers, …).
+#[derive(Debug, Clone, Default)]
+pub struct Collection {
+    pub entries: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+impl Collection {
+    pub fn add(&mut self, key: &[u8], value: &[u8]) {
+        self.entries.push((key.to_vec(), value.to_vec()));
+    }
+
+    /// The first value under `key` (case-insensitive).
+    pub fn get(&self, key: &[u8]) -> Option<&[u8]> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v.as_slice())
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn clear(&mut self) {
+        self.entries.clear();
+    }
+
+    /// Members under `sel`, as (key, value) pairs.
+    pub fn select<'a>(&'a self, sel: &'a KeySel) -> impl Iterator<Item = (&'a [u8], &'a [u8])> + 'a {
+        self.entries
+            .iter()
+            .filter(move |(k, _)| sel.matches(k))
+            .map(|(k, v)| (k.as_slice(), v.as_slice()))
+    }
+}
+
+/// A named store written by rules (`TX`, `IP`, `SESSION`, …): one value per lower-cased key.
+#[derive(Debug, Clone, Default)]
+pub struct VarStore {
+    map: IndexMap<Box<str>, Vec<u8>, FxBuildHasher>,
+}
+
+impl VarStore {
+    /// `key` must already be lower-case.
+    pub fn get(&self, key: &str) -> Option<&[u8]> {
+        self.map.get(key).map(Vec::as_slice)
+    }
+
+    pub fn get_ci(&self, key: &str) -> Option<&[u8]> {
+        if key.bytes().any(|b| b.is_ascii_uppercase()) {
+            self.get(&key.to_ascii_lowercase())
+        } else {
+            self.get(key)
+        }
+    }
+
+    pub fn set(&mut self, key: &str, value: Vec<u8>) {
+        let key: Cow<'_, str> = if key.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(key.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(key)
+        };
+        if let Some(v) = self.map.get_mut(key.as_ref()) {
+            *v = value;
+        } else {
+            self.map.insert(key.into_owned().into_boxed_str(), value);
+        }
+    }
+
+    pub fn remove(&mut self, key: &str) {
+        self.map.shift_remove(key.to_ascii_lowercase().as_str());
+    }
+
+    /// Removes every key the selector picks (`setvar:!tx./^x_/` is not SecLang, but
+    /// `ctl`-style cleanup uses it).
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    pub fn select<'a>(&'a self, sel: &'a KeySel) -> impl Iterator<Item = (&'a [u8], &'a [u8])> + 'a {
+        let exact = match sel {
+            KeySel::Exact(k) => Some(k),
+            _ => None,
+        };
+        let single = exact.and_then(|k| self.map.get_key_value(k.as_ref()));
+        let all = exact.is_none();
+        single
+            .into_iter()
+            .map(|(k, v)| (k.as_bytes(), v.as_slice()))
+            .chain(
+                self.map
+                    .iter()
+                    .filter(move |(k, _)| all && sel.matches(k.as_bytes()))
+                    .map(|(k, v)| (k.as_bytes(), v.as_slice())),
+            )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn collection_keys_are_case_insensitive() {
+        let mut c = Collection::default();
+        c.add(b"Host", b"example.com");
+        assert_eq!(c.get(b"host"), Some(&b"example.com"[..]));
+        let sel = KeySel::parse(Some("HOST")).unwrap();
+        assert_eq!(c.select(&sel).count(), 1);
+    }
+
+    #[test]
+    fn regex_keys_select_members() {
+        let mut c = Collection::default();
+        c.add(b"id_1", b"a");
+        c.add(b"name", b"b");
+        let sel = KeySel::parse(Some("/^id_/")).unwrap();
+        let got: Vec<_> = c.select(&sel).collect();
+        assert_eq!(got, vec![(&b"id_1"[..], &b"a"[..])]);
+    }
+
+    #[test]
+    fn var_store_set_get_remove() {
+        let mut s = VarStore::default();
+        s.set("Score", b"5".to_vec());
+        assert_eq!(s.get("score"), Some(&b"5"[..]));
+        assert_eq!(s.select(&KeySel::parse(Some("score")).unwrap()).count(), 1);
+        s.remove("SCORE");
+        assert!(s.is_empty());
+    }
+}

@@ -1,0 +1,211 @@
+//! `@rx PATTERN`: regular expression match, the way ModSecurity runs PCRE.
+//!
+//! ModSecurity compiles with `PCRE_DOTALL` and without `PCRE_UTF8`, so the pattern works on
+//! bytes: `.` and `[^…]` match any one byte, `\xNN` a raw byte, `\w \d \s \b` and `(?i)` are
+//! ASCII-only, and a non-ASCII character written in the pattern stands for its UTF-8 bytes
+//! one by one (a quantifier after it applies to its last byte, as in PCRE). `$` also matches
+//! before a final newline. The `regex` crate runs it in linear time. Group 0 (the match) and
+//! groups 1–9 are captured when the rule has `capture`.
+//!
+//! ```text
+//! SecRule ARGS "@rx (?i)union\s+select" "id:1,phase:2,capture,deny,logdata:'%{TX.0}'"
+//! ```
+
+use super::{MatchOutput, Operator, OperatorEnv};
+use regex::bytes::{Regex, RegexBuilder};
+use std::fmt::Write as _;
+
+/// Compiled program size allowed per pattern; the largest CRS patterns need a few MB.
+const SIZE_LIMIT: usize = 256 << 20;
+/// Lazy DFA cache per pattern (and thread); bounds memory, not correctness.
+const DFA_SIZE_LIMIT: usize = 8 << 20;
+
+/// Rewrites the PCRE constructs whose meaning differs in the `regex` crate.
+///
+/// - `$` outside a class → `(?:\n?\z)` (PCRE's default `$` also matches before a final `\n`),
+///   unless the pattern turns multi-line mode on;
+/// - inside a class, `[` (not a POSIX class), `&`, `~` and a second `-` are literal in PCRE but
+///   nested classes and set operators in `regex` → escaped;
+/// - a `{` that does not start a counted repetition → `\{` (PCRE reads it literally);
+/// - non-ASCII characters → their UTF-8 bytes as `\xNN` escapes, and `\x{HH}` → `\xHH`.
+pub fn translate(pattern: &str) -> String {
+    let multi_line =
+        pattern.contains("(?m") || pattern.contains("(?sm") || pattern.contains("(?im");
+    let mut out = String::with_capacity(pattern.len() + 16);
+    let mut chars = pattern.chars().peekable();
+    // `Some(n)` inside a class, `n` = class members written so far.
+    let mut class: Option<usize> = None;
+    let mut prev_dash = false;
+    while let Some(c) = chars.next() {
+        if !c.is_ascii() {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                let _ = write!(out, "\\x{b:02X}");
+            }
+            class = class.map(|n| n + 1);
+            prev_dash = false;
+            continue;
+        }
+        match (c, class) {
+            ('\\', _) => {
+                out.push('\\');
+                if let Some(n) = chars.next() {
+                    if n == 'x' && chars.peek() == Some(&'{') {
+                        // `\x{HH}`: in byte mode `regex` takes only the `\xHH` form above 0x7F.
+                        let mut lookahead = chars.clone();
+                        lookahead.next();
+                        let digits: String = lookahead.by_ref().take_while(|&c| c != '}').collect();
+                        match u8::from_str_radix(&digits, 16) {
+                            Ok(v) => {
+                                let _ = write!(out, "x{v:02X}");
+                                chars = lookahead;
+                            }
+                            _ => out.push('x'),
+                        }
+                    } else if n.is_ascii() {
+                        out.push(n);
+                    } else {
+                        // An escaped non-ASCII character is that character.
+                        let mut buf = [0u8; 4];
+                        out.pop();
+                        for b in n.encode_utf8(&mut buf).bytes() {
+                            let _ = write!(out, "\\x{b:02X}");
+                        }
+                    }
+                }
+                class = class.map(|n| n + 1);
+                prev_dash = false;
+            }
+            ('[', None) => {
+                out.push('[');
+                if chars.peek() == Some(&'^') {
+                    chars.next();
+                    out.push('^');
+                }
+                // A `]` right after `[` or `[^` is a literal member.
+                if chars.peek() == Some(&']') {
+                    chars.next();
+                    out.push_str("\\]");
+                }
+                class = Some(1);
+                prev_dash = false;
+            }
+            ('[', Some(n)) => {
+                if chars.peek() == Some(&':') {
+                    // A POSIX class `[:name:]`: copy it whole.
+                    out.push('[');
+                    for p in chars.by_ref() {
+                        out.push(p);
+                        if p == ']' {
+                            break;
+                        }
+                    }
+                } else {
+                    out.push_str("\\[");
+                }
+                class = Some(n + 1);
+                prev_dash = false;
+            }
+            (']', Some(_)) => {
+                out.push(']');
+                class = None;
+            }
+            ('&' | '~', Some(n)) => {
+                out.push('\\');
+                out.push(c);
+                class = Some(n + 1);
+                prev_dash = false;
+            }
+            ('-', Some(n)) => {
+                if prev_dash {
+                    out.push_str("\\-");
+                    prev_dash = false;
+                } else {
+                    out.push('-');
+                    prev_dash = true;
+                }
+                class = Some(n + 1);
+            }
+            ('$', None) if !multi_line => out.push_str("(?:\\n?\\z)"),
+            ('{', None) if !starts_quantifier(chars.clone()) => out.push_str("\\{"),
+            (_, Some(n)) => {
+                out.push(c);
+                class = Some(n + 1);
+                prev_dash = false;
+            }
+            (_, None) => out.push(c),
+        }
+    }
+    out
+}
+
+/// Whether the text after a `{` makes it a counted repetition (`{n}`, `{n,}`, `{n,m}`); PCRE
+/// reads any other `{` as a literal, where `regex` would refuse the pattern.
+fn starts_quantifier(mut rest: impl Iterator<Item = char>) -> bool {
+    let mut digits = 0;
+    let mut comma = false;
+    for c in rest.by_ref() {
+        match c {
+            '0'..='9' => digits += 1,
+            ',' if !comma && digits > 0 => comma = true,
+            '}' => return digits > 0,
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// Compiles a SecLang regex with ModSecurity's semantics (see the module doc).
+pub fn compile(pattern: &str) -> Result<Regex, String> {
+    RegexBuilder::new(&translate(pattern))
+        .unicode(false)
+        .dot_matches_new_line(true)
+        .octal(true)
+        .size_limit(SIZE_LIMIT)
+        .dfa_size_limit(DFA_SIZE_LIMIT)
+        .build()
+        .map_err(|e| format!("invalid `@rx` pattern `{pattern}`: {e}"))
+}
+
+/// Fills `out.captures` with groups 0..=9 of the first match; returns whether it matched.
+pub(crate) fn match_with_captures(re: &Regex, input: &[u8], out: &mut MatchOutput) -> bool {
+    let mut locs = re.capture_locations();
+    if re.captures_read(&mut locs, input).is_none() {
+        return false;
+    }
+    out.captures.clear();
+    let last = (0..locs.len().min(10))
+        .rev()
+        .find(|&g| locs.get(g).is_some())
+        .unwrap_or(0);
+    for g in 0..=last {
+        let text = locs
+            .get(g)
+            .and_then(|(s, e)| input.get(s..e))
+            .unwrap_or_default();
+        out.captures.push(text.to_vec());
+    }
+    true
+}
+
+#[derive(Debug)]
+pub(crate) struct Rx {
+    re: Regex,
+}
+
+impl Operator for Rx {
+    fn matches(&self, input: &[u8], out: &mut MatchOutput) -> bool {
+        if out.want_captures {
+            match_with_captures(&self.re, input, out)
+        } else {
+            self.re.is_match(input)
+        }
+    }
+}
+
+pub(crate) fn build(arg: &str, _env: &OperatorEnv<'_>) -> Result<Box<dyn Operator>, String> {
+    Ok(Box::new(Rx { re: compile(arg)? }))
+}
+
+#[cfg(test)]
+mod tests;

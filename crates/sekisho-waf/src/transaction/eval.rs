@@ -1,0 +1,510 @@
+//! Running a phase: the rule loop (skips, markers, removals, `allow`) and one rule's
+//! evaluation (variables → exclusions → transformations → operator → actions).
+
+use super::{Caches, RuleSel, Transaction};
+use crate::actions::setvar::{to_int, SetOp, Store};
+use crate::actions::{AllowScope, Disruptive, Exec};
+use crate::actions::ctl::Ctl;
+use crate::collection::VarStore;
+use crate::config::EngineMode;
+use crate::log;
+use crate::outcome::{self, Interruption, MatchedRule};
+use crate::rule::{OpKind, Rule};
+use crate::ruleset::Entry;
+use crate::transaction::data::TxData;
+use crate::transformations::TransformFn;
+use crate::variables::{self, RuleInfo, Var, VarValue};
+use std::borrow::Cow;
+use std::sync::Arc;
+
+/// One matched value of one chain link.
+pub(crate) struct Hit {
+    pub name: String,
+    pub value: Vec<u8>,
+    pub captures: Option<Vec<Vec<u8>>>,
+}
+
+/// What the log line needs about the last link that matched.
+pub(crate) struct LastMatch<'r> {
+    pub link: &'r Rule,
+    pub name: String,
+    pub value: Vec<u8>,
+}
+
+pub(crate) fn rule_info(rule: &Rule) -> RuleInfo<'_> {
+    RuleInfo {
+        id: rule.id,
+        msg: rule.actions.msg.as_ref().map_or("", |m| m.text.as_str()),
+        severity: rule.actions.severity,
+        rev: &rule.actions.rev,
+        ver: &rule.actions.ver,
+        phase: rule.phase,
+    }
+}
+
+/// Variables whose values change while rules run: never cached by address.
+fn volatile(var: Var) -> bool {
+    matches!(
+        var,
+        Var::Tx
+            | Var::Ip
+            | Var::Global
+            | Var::Session
+            | Var::User
+            | Var::Resource
+            | Var::Geo
+            | Var::Env
+            | Var::MatchedVar
+            | Var::MatchedVarName
+            | Var::MatchedVars
+            | Var::MatchedVarsNames
+            | Var::Rule
+            | Var::HighestSeverity
+            | Var::Duration
+    )
+}
+
+fn apply(fns: &[TransformFn], v: &[u8]) -> Option<Vec<u8>> {
+    let mut cur: Option<Vec<u8>> = None;
+    for f in fns {
+        let input = cur.as_deref().unwrap_or(v);
+        if let Some(n) = f(input) {
+            cur = Some(n);
+        }
+    }
+    cur
+}
+
+impl Transaction {
+    /// Runs `phase` (and any earlier phase not yet run). Returns the interruption, if any.
+    pub(crate) fn run_phase(&mut self, phase: u8) -> Option<Interruption> {
+        while self.last_phase < phase {
+            self.last_phase += 1;
+            if self.interruption.is_some() {
+                break;
+            }
+            let p = self.last_phase;
+            self.run_one_phase(p);
+        }
+        self.interruption.clone()
+    }
+
+    fn allowed(&self, phase: u8) -> bool {
+        match self.allow {
+            Some((AllowScope::All, _)) => phase < 5,
+            Some((AllowScope::Request, _)) => phase <= 2,
+            Some((AllowScope::Phase, p)) => p == phase,
+            None => false,
+        }
+    }
+
+    fn run_one_phase(&mut self, phase: u8) {
+        if self.settings.engine == EngineMode::Off || self.allowed(phase) {
+            return;
+        }
+        self.caches.transforms.clear();
+        let rules = Arc::clone(&self.rules);
+        let Some(list) = rules.phases.get(usize::from(phase) - 1) else {
+            return;
+        };
+        let mut i = 0;
+        while let Some(entry) = list.get(i) {
+            i += 1;
+            let Entry::Rule { idx, skip_to } = entry else {
+                continue;
+            };
+            let Some(rule) = rules.rules.get(*idx) else {
+                continue;
+            };
+            if self.is_removed(rule) || !self.eval_rule(rule) {
+                continue;
+            }
+            if let Some(to) = skip_to {
+                i = *to;
+            } else if rule.actions.skip > 0 {
+                let mut left = rule.actions.skip;
+                while left > 0 {
+                    match list.get(i) {
+                        Some(Entry::Rule { .. }) => left -= 1,
+                        Some(Entry::Marker) => {}
+                        None => break,
+                    }
+                    i += 1;
+                }
+            }
+            if self.interruption.is_some() || self.settings.engine == EngineMode::Off || self.allowed(phase) {
+                break;
+            }
+        }
+    }
+
+    fn is_removed(&self, rule: &Rule) -> bool {
+        if self.removed_ids.is_empty() && self.removed_tags.is_empty() && self.removed_msgs.is_empty() {
+            return false;
+        }
+        self.removed_ids.iter().any(|r| r.contains(rule.id))
+            || rule.actions.tags.iter().any(|t| self.removed_tags.contains(t))
+            || rule
+                .actions
+                .msg
+                .as_ref()
+                .is_some_and(|m| self.removed_msgs.contains(&m.text))
+    }
+
+    /// Evaluates a rule and its chain; on a full match runs its actions. Returns whether
+    /// it matched.
+    fn eval_rule(&mut self, rule: &Rule) -> bool {
+        self.data.matched_vars.clear();
+        let mut last = None;
+        if !self.eval_link(rule, rule, &mut last) {
+            return false;
+        }
+        let info = rule_info(rule);
+        for link in rule.links() {
+            for e in &link.actions.exec {
+                self.exec(e, &info);
+            }
+        }
+        if let Some(sev) = rule.actions.severity {
+            self.data.highest_severity = self.data.highest_severity.min(sev);
+        }
+        let msg = rule
+            .actions
+            .msg
+            .as_ref()
+            .map(|m| m.expand_string(&self.data, &info))
+            .unwrap_or_default();
+        let mut logdata = rule
+            .actions
+            .logdata
+            .as_ref()
+            .map(|m| m.expand_string(&self.data, &info))
+            .unwrap_or_default();
+        if logdata.len() > 512 {
+            let mut end = 512;
+            while !logdata.is_char_boundary(end) {
+                end -= 1;
+            }
+            logdata.truncate(end);
+        }
+        let disruptive = matches!(
+            rule.disruptive,
+            Disruptive::Deny | Disruptive::Drop | Disruptive::Redirect(_)
+        );
+        if self.settings.engine == EngineMode::On {
+            let status = rule.status.unwrap_or(403);
+            let action = match &rule.disruptive {
+                Disruptive::Deny => Some(outcome::Disruptive::Deny),
+                Disruptive::Drop => Some(outcome::Disruptive::Drop),
+                Disruptive::Redirect(m) => Some(outcome::Disruptive::Redirect(m.expand_string(&self.data, &info))),
+                Disruptive::Allow(scope) => {
+                    self.allow = Some((*scope, rule.phase));
+                    None
+                }
+                Disruptive::Pass | Disruptive::Block => None,
+            };
+            if let Some(action) = action {
+                let status = match action {
+                    outcome::Disruptive::Redirect(_) => rule.status.filter(|s| (300..400).contains(s)).unwrap_or(302),
+                    _ => status,
+                };
+                self.interruption = Some(Interruption {
+                    status,
+                    rule_id: rule.id,
+                    action,
+                    phase: rule.phase,
+                });
+            }
+        }
+        let (name, value) = last.as_ref().map_or((String::new(), Vec::new()), |l: &LastMatch<'_>| {
+            (l.name.clone(), l.value.clone())
+        });
+        let mut m = MatchedRule {
+            id: rule.id,
+            phase: rule.phase,
+            msg,
+            logdata,
+            tags: rule.actions.tags.clone(),
+            severity: rule.actions.severity,
+            matched_var_name: name,
+            matched_var: value,
+            disruptive,
+            log: rule.log,
+            log_line: String::new(),
+        };
+        if m.log {
+            let intr = self.interruption.as_ref().filter(|i| i.rule_id == rule.id);
+            m.log_line = log::line(rule, &m, last.as_ref(), &self.data, intr);
+        }
+        self.matched.push(m);
+        true
+    }
+
+    fn eval_link<'r>(&mut self, link: &'r Rule, starter: &Rule, last: &mut Option<LastMatch<'r>>) -> bool {
+        if link.targets.is_empty() {
+            // SecAction, or a rule whose targets were all removed at load.
+            let hit = match link.op.kind {
+                OpKind::Always => true,
+                _ => false,
+            } != link.op.negated;
+            if !hit {
+                return false;
+            }
+        } else {
+            let hits = self.match_values(link, starter);
+            if hits.is_empty() {
+                return false;
+            }
+            for h in hits {
+                if let Some(caps) = &h.captures {
+                    for (i, c) in caps.iter().enumerate().take(10) {
+                        self.data.tx.set(&i.to_string(), c.clone());
+                    }
+                }
+                self.data.matched_vars.add(h.name.as_bytes(), &h.value);
+                self.data.matched_var_name = h.name.clone().into_bytes();
+                self.data.matched_var.clone_from(&h.value);
+                *last = Some(LastMatch {
+                    link,
+                    name: h.name,
+                    value: h.value,
+                });
+            }
+        }
+        match &link.chain {
+            Some(next) => self.eval_link(next, starter, last),
+            None => {
+                if last.is_none() {
+                    *last = Some(LastMatch {
+                        link,
+                        name: String::new(),
+                        value: Vec::new(),
+                    });
+                }
+                true
+            }
+        }
+    }
+
+    /// Every value of the link's targets that the operator matches.
+    fn match_values(&mut self, link: &Rule, starter: &Rule) -> Vec<Hit> {
+        let Transaction {
+            data,
+            caches,
+            removed_targets,
+            ..
+        } = self;
+        let data: &TxData = data;
+        let info = rule_info(starter);
+        let extra: Vec<&crate::actions::ctl::TargetRef> = removed_targets
+            .iter()
+            .filter(|(sel, _)| match sel {
+                RuleSel::Ids(ids) => ids.iter().any(|r| r.contains(starter.id)),
+                RuleSel::Tag(t) => starter.actions.tags.iter().any(|x| x == t),
+                RuleSel::Msg(m) => starter.actions.msg.as_ref().is_some_and(|x| &x.text == m),
+            })
+            .map(|(_, t)| t)
+            .collect();
+        let mut values: Vec<VarValue<'_>> = Vec::new();
+        for t in &link.targets {
+            let start = values.len();
+            variables::collect(t.var, &t.sel, data, &info, &mut values);
+            if !link.exclusions.is_empty() || !extra.is_empty() {
+                let mut k = start;
+                while k < values.len() {
+                    let excluded = values.get(k).is_some_and(|v| {
+                        link.exclusions
+                            .iter()
+                            .chain(extra.iter().copied())
+                            .any(|x| x.var == v.var && x.sel.matches(&v.key))
+                    });
+                    if excluded {
+                        values.remove(k);
+                    } else {
+                        k += 1;
+                    }
+                }
+            }
+            if t.count {
+                let n = values.len() - start;
+                values.truncate(start);
+                values.push(VarValue {
+                    var: t.var,
+                    key: Cow::Borrowed(&[]),
+                    value: Cow::Owned(n.to_string().into_bytes()),
+                });
+            }
+        }
+
+        let mut hits = Vec::new();
+        let want_captures = link.actions.capture;
+        for v in &values {
+            let raw: &[u8] = &v.value;
+            if link.actions.multi_match {
+                let mut cur: Cow<'_, [u8]> = Cow::Borrowed(raw);
+                let mut candidates: Vec<Vec<u8>> = vec![raw.to_vec()];
+                for f in &link.transforms {
+                    if let Some(n) = f(&cur) {
+                        candidates.push(n.clone());
+                        cur = Cow::Owned(n);
+                    }
+                }
+                for c in &candidates {
+                    if let Some(h) = run_op(link, c, data, &info, caches, want_captures, v) {
+                        hits.push(h);
+                    }
+                }
+                continue;
+            }
+            let cacheable = matches!(v.value, Cow::Borrowed(_)) && !volatile(v.var) && !link.transforms.is_empty();
+            let transformed: Cow<'_, [u8]> = if link.transforms.is_empty() {
+                Cow::Borrowed(raw)
+            } else if cacheable {
+                let key = (raw.as_ptr() as usize, raw.len(), link.chain_idx);
+                let entry = caches
+                    .transforms
+                    .entry(key)
+                    .or_insert_with(|| apply(&link.transforms, raw));
+                match entry {
+                    Some(t) => Cow::Owned(t.clone()),
+                    None => Cow::Borrowed(raw),
+                }
+            } else {
+                match apply(&link.transforms, raw) {
+                    Some(t) => Cow::Owned(t),
+                    None => Cow::Borrowed(raw),
+                }
+            };
+            if let Some(h) = run_op(link, &transformed, data, &info, caches, want_captures, v) {
+                hits.push(h);
+            }
+        }
+        hits
+    }
+
+    fn exec(&mut self, e: &Exec, info: &RuleInfo<'_>) {
+        match e {
+            Exec::SetVar(sv) => {
+                let name = String::from_utf8_lossy(&sv.name.expand(&self.data, info)).to_ascii_lowercase();
+                let value = match &sv.op {
+                    SetOp::Delete => None,
+                    SetOp::Set(m) => Some(m.expand(&self.data, info)),
+                    SetOp::Add(m) | SetOp::Sub(m) => {
+                        let n = to_int(&m.expand(&self.data, info));
+                        let cur = store(&mut self.data, sv.store).get(&name).map_or(0, to_int);
+                        let r = if matches!(sv.op, SetOp::Add(_)) {
+                            cur.saturating_add(n)
+                        } else {
+                            cur.saturating_sub(n)
+                        };
+                        Some(r.to_string().into_bytes())
+                    }
+                };
+                let s = store(&mut self.data, sv.store);
+                match value {
+                    Some(v) => s.set(&name, v),
+                    None => s.remove(&name),
+                }
+            }
+            Exec::Ctl(c) => self.ctl(c),
+            Exec::SetEnv(k, v) => {
+                let k = k.expand_string(&self.data, info);
+                let v = v.expand(&self.data, info);
+                self.data.env.set(&k, v);
+            }
+            Exec::InitCol(s, key) => {
+                let key = key.expand(&self.data, info);
+                store(&mut self.data, *s).set("key", key);
+            }
+            Exec::SetUid(v) => {
+                let v = v.expand(&self.data, info);
+                self.data.user.set("key", v);
+            }
+            Exec::SetSid(v) => {
+                let v = v.expand(&self.data, info);
+                self.data.session.set("key", v);
+            }
+        }
+    }
+
+    fn ctl(&mut self, c: &Ctl) {
+        let s = &mut self.settings;
+        match c {
+            Ctl::RuleEngine(m) => s.engine = *m,
+            Ctl::RuleRemoveById(ids) => self.removed_ids.extend(ids.iter().copied()),
+            Ctl::RuleRemoveByTag(t) => self.removed_tags.push(t.clone()),
+            Ctl::RuleRemoveByMsg(m) => self.removed_msgs.push(m.clone()),
+            Ctl::RuleRemoveTargetById(ids, t) => self.removed_targets.push((RuleSel::Ids(ids.clone()), t.clone())),
+            Ctl::RuleRemoveTargetByTag(tag, t) => self.removed_targets.push((RuleSel::Tag(tag.clone()), t.clone())),
+            Ctl::RuleRemoveTargetByMsg(msg, t) => self.removed_targets.push((RuleSel::Msg(msg.clone()), t.clone())),
+            Ctl::RequestBodyProcessor(p) => s.body_processor = Some(*p),
+            Ctl::ForceRequestBodyVariable(b) => s.force_request_body_variable = *b,
+            Ctl::RequestBodyAccess(b) => s.request_body_access = *b,
+            Ctl::RequestBodyLimit(n) => s.request_body_limit = *n,
+            Ctl::ResponseBodyAccess(b) => s.response_body_access = *b,
+            Ctl::ResponseBodyLimit(n) => s.response_body_limit = *n,
+            Ctl::AuditEngine(v) => s.audit_engine.clone_from(v),
+            Ctl::AuditLogParts(v) => s.audit_log_parts.clone_from(v),
+            Ctl::DebugLogLevel => {}
+        }
+    }
+}
+
+fn store(d: &mut TxData, s: Store) -> &mut VarStore {
+    match s {
+        Store::Tx => &mut d.tx,
+        Store::Ip => &mut d.ip,
+        Store::Global => &mut d.global,
+        Store::Session => &mut d.session,
+        Store::User => &mut d.user,
+        Store::Resource => &mut d.resource,
+    }
+}
+
+/// Runs the link's operator on one (transformed) value.
+fn run_op(
+    link: &Rule,
+    input: &[u8],
+    data: &TxData,
+    info: &RuleInfo<'_>,
+    caches: &mut Caches,
+    want_captures: bool,
+    v: &VarValue<'_>,
+) -> Option<Hit> {
+    caches.out.want_captures = want_captures;
+    caches.out.captures.clear();
+    let matched = match &link.op.kind {
+        OpKind::Always => true,
+        OpKind::Never => false,
+        OpKind::Static(op) => op.matches(input, &mut caches.out),
+        OpKind::Dynamic(m) => {
+            let arg = m.expand_string(data, info);
+            let key = (link.op.name.clone(), arg);
+            if !caches.operators.contains_key(&key) {
+                let env = crate::operators::OperatorEnv {
+                    base_dir: link.file.parent().unwrap_or(std::path::Path::new(".")),
+                    geo_db: None,
+                };
+                match crate::operators::build(&key.0, &key.1, &env) {
+                    Ok(op) => {
+                        caches.operators.insert(key.clone(), op);
+                    }
+                    Err(_) => return None,
+                }
+            }
+            let Some(op) = caches.operators.get(&key) else {
+                return None;
+            };
+            op.matches(input, &mut caches.out)
+        }
+    };
+    if matched == link.op.negated {
+        return None;
+    }
+    let captures = (want_captures && !caches.out.captures.is_empty()).then(|| std::mem::take(&mut caches.out.captures));
+    Some(Hit {
+        name: v.full_name(),
+        value: input.to_vec(),
+        captures,
+    })
+}

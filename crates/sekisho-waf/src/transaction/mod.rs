@@ -1,0 +1,305 @@
+//! A `Transaction`: one HTTP exchange run through a [`RuleSet`], one call per phase.
+//!
+//! Phases: 1 request headers, 2 request body, 3 response headers, 4 response body,
+//! 5 logging. Each phase call returns the interruption if a rule stopped the transaction
+//! (never in `DetectionOnly`); later phase calls then do nothing.
+
+mod body;
+pub(crate) mod data;
+pub(crate) mod eval;
+mod request;
+
+use crate::actions::ctl::TargetRef;
+use crate::actions::AllowScope;
+use crate::config::{BodyProcessor, EngineMode, LimitAction};
+use crate::operators::{MatchOutput, Operator};
+use crate::outcome::{Interruption, MatchedRule};
+use crate::ruleset::RuleSet;
+use data::TxData;
+use rustc_hash::FxHashMap;
+use sekisho_seclang::IdRange;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// Which rules a `ctl:ruleRemoveTarget*` applies to.
+#[derive(Debug, Clone)]
+pub(crate) enum RuleSel {
+    Ids(Vec<IdRange>),
+    Tag(String),
+    Msg(String),
+}
+
+/// Settings `ctl:` may change for this transaction only.
+#[derive(Debug, Clone)]
+pub(crate) struct TxSettings {
+    pub engine: EngineMode,
+    pub request_body_access: bool,
+    pub response_body_access: bool,
+    pub request_body_limit: usize,
+    pub response_body_limit: usize,
+    pub body_processor: Option<BodyProcessor>,
+    pub force_request_body_variable: bool,
+    pub audit_engine: String,
+    pub audit_log_parts: String,
+}
+
+/// Per-transaction caches that make repeated work cheap.
+#[derive(Default)]
+pub(crate) struct Caches {
+    /// (value address, value length, transformation list) → transformed value; only for
+    /// request/response data, which never changes once set within a phase.
+    pub transforms: FxHashMap<(usize, usize, u32), Option<Vec<u8>>>,
+    /// Operators whose argument held macros, by (name, expanded argument).
+    pub operators: FxHashMap<(String, String), Box<dyn Operator>>,
+    pub out: MatchOutput,
+}
+
+/// One HTTP transaction. Cheap to create; not shared between threads.
+pub struct Transaction {
+    pub(crate) rules: Arc<RuleSet>,
+    pub(crate) data: TxData,
+    pub(crate) settings: TxSettings,
+    pub(crate) removed_ids: Vec<IdRange>,
+    pub(crate) removed_tags: Vec<String>,
+    pub(crate) removed_msgs: Vec<String>,
+    pub(crate) removed_targets: Vec<(RuleSel, TargetRef)>,
+    pub(crate) interruption: Option<Interruption>,
+    pub(crate) matched: Vec<MatchedRule>,
+    /// `allow` in effect: the scope and the phase it was set in.
+    pub(crate) allow: Option<(AllowScope, u8)>,
+    pub(crate) caches: Caches,
+    /// Highest phase already run (a phase runs at most once).
+    pub(crate) last_phase: u8,
+    pub(crate) request_body_limit_hit: bool,
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+impl Transaction {
+    pub(crate) fn new(rules: Arc<RuleSet>) -> Transaction {
+        let cfg = &rules.config;
+        let settings = TxSettings {
+            engine: cfg.engine,
+            request_body_access: cfg.request_body_access,
+            response_body_access: cfg.response_body_access,
+            request_body_limit: cfg.request_body_limit,
+            response_body_limit: cfg.response_body_limit,
+            body_processor: None,
+            force_request_body_variable: false,
+            audit_engine: cfg.audit_engine.clone(),
+            audit_log_parts: cfg.audit_log_parts.clone(),
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let n = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        let data = TxData {
+            unique_id: format!("{}{:06}.{n}", now.as_secs(), now.subsec_micros()),
+            started: Some(std::time::Instant::now()),
+            start_epoch: now.as_secs(),
+            highest_severity: 255,
+            ..TxData::default()
+        };
+        Transaction {
+            rules,
+            data,
+            settings,
+            removed_ids: Vec::new(),
+            removed_tags: Vec::new(),
+            removed_msgs: Vec::new(),
+            removed_targets: Vec::new(),
+            interruption: None,
+            matched: Vec::new(),
+            allow: None,
+            caches: Caches::default(),
+            last_phase: 0,
+            request_body_limit_hit: false,
+        }
+    }
+
+    /// Records the connection's addresses (`REMOTE_ADDR`, `SERVER_PORT`, …).
+    pub fn process_connection(&mut self, client_ip: &str, client_port: u16, server_ip: &str, server_port: u16) {
+        self.data.remote_addr = client_ip.to_string();
+        self.data.remote_port = client_port;
+        self.data.server_addr = server_ip.to_string();
+        self.data.server_port = server_port;
+    }
+
+    /// Records the request line: method, URI (origin or absolute form) and protocol.
+    pub fn process_uri(&mut self, uri: &[u8], method: &str, protocol: &str) {
+        request::process_uri(&mut self.data, uri, method, protocol, self.rules.config.argument_separator);
+    }
+
+    /// Adds one request header (call once per header line, in order).
+    pub fn add_request_header(&mut self, name: &[u8], value: &[u8]) {
+        request::add_header(&mut self.data, name, value);
+    }
+
+    /// Phase 1: runs the request-header rules.
+    pub fn process_request_headers(&mut self) -> Option<Interruption> {
+        self.run_phase(1)
+    }
+
+    /// Buffers a chunk of the request body, enforcing `SecRequestBodyLimit`: over the limit,
+    /// `Reject` interrupts with 413 (when the engine is `On`), `ProcessPartial` keeps the
+    /// first bytes and sets `INBOUND_DATA_ERROR`.
+    pub fn append_request_body(&mut self, chunk: &[u8]) -> Option<Interruption> {
+        if self.interruption.is_some() {
+            return self.interruption.clone();
+        }
+        self.data.request_body_received += chunk.len();
+        let limit = self.settings.request_body_limit;
+        let room = limit.saturating_sub(self.data.request_body.len());
+        if chunk.len() <= room {
+            self.data.request_body.extend_from_slice(chunk);
+            return None;
+        }
+        self.data.request_body.extend_from_slice(chunk.get(..room).unwrap_or_default());
+        self.data.inbound_data_error = true;
+        self.request_body_limit_hit = true;
+        if self.rules.config.request_body_limit_action == LimitAction::Reject
+            && self.settings.engine == EngineMode::On
+        {
+            self.interruption = Some(Interruption {
+                status: 413,
+                rule_id: 0,
+                action: crate::outcome::Disruptive::Deny,
+                phase: 2,
+            });
+        }
+        self.interruption.clone()
+    }
+
+    /// Runs the body processor (chosen by `ctl:requestBodyProcessor` or `Content-Type`),
+    /// then phase 2.
+    pub fn process_request_body(&mut self) -> Option<Interruption> {
+        if self.interruption.is_some() {
+            return self.interruption.clone();
+        }
+        if self.settings.request_body_access {
+            body::process_request_body(self);
+        }
+        self.run_phase(2)
+    }
+
+    /// Adds one response header.
+    pub fn add_response_header(&mut self, name: &[u8], value: &[u8]) {
+        self.data.response_headers.add(name, value);
+    }
+
+    /// Phase 3: runs the response-header rules.
+    pub fn process_response_headers(&mut self, status: u16, protocol: &str) -> Option<Interruption> {
+        self.data.response_status = status;
+        self.data.response_protocol = protocol.as_bytes().to_vec();
+        self.run_phase(3)
+    }
+
+    /// Buffers a chunk of the response body when `SecResponseBodyAccess` is on and the
+    /// response's MIME type is one of `SecResponseBodyMimeType`; bounded by
+    /// `SecResponseBodyLimit`.
+    pub fn append_response_body(&mut self, chunk: &[u8]) -> Option<Interruption> {
+        if self.interruption.is_some() {
+            return self.interruption.clone();
+        }
+        if !self.response_body_inspected() {
+            return None;
+        }
+        self.data.response_body_received += chunk.len();
+        let room = self.settings.response_body_limit.saturating_sub(self.data.response_body.len());
+        if chunk.len() <= room {
+            self.data.response_body.extend_from_slice(chunk);
+            return None;
+        }
+        self.data.response_body.extend_from_slice(chunk.get(..room).unwrap_or_default());
+        self.data.outbound_data_error = true;
+        if self.rules.config.response_body_limit_action == LimitAction::Reject
+            && self.settings.engine == EngineMode::On
+        {
+            self.interruption = Some(Interruption {
+                status: 500,
+                rule_id: 0,
+                action: crate::outcome::Disruptive::Deny,
+                phase: 4,
+            });
+        }
+        self.interruption.clone()
+    }
+
+    /// Whether the response body is kept for phase 4 (access on and MIME type listed).
+    pub fn response_body_inspected(&self) -> bool {
+        if !self.settings.response_body_access {
+            return false;
+        }
+        let ct = self.data.response_headers.get(b"content-type").unwrap_or_default();
+        let mime = String::from_utf8_lossy(ct.split(|&b| b == b';').next().unwrap_or_default())
+            .trim()
+            .to_ascii_lowercase();
+        self.rules.config.response_body_mime_types.iter().any(|m| *m == mime)
+    }
+
+    /// Phase 4: runs the response-body rules.
+    pub fn process_response_body(&mut self) -> Option<Interruption> {
+        self.run_phase(4)
+    }
+
+    /// Phase 5: runs the logging rules (never interrupts).
+    pub fn process_logging(&mut self) {
+        let saved = self.interruption.clone();
+        self.interruption = None;
+        self.run_phase(5);
+        if saved.is_some() {
+            self.interruption = saved;
+        } else {
+            self.interruption = None;
+        }
+    }
+
+    /// The interruption, once a rule stopped the transaction.
+    pub fn interruption(&self) -> Option<&Interruption> {
+        self.interruption.as_ref()
+    }
+
+    /// Every rule (chain) that matched so far, in order.
+    pub fn matched_rules(&self) -> &[MatchedRule] {
+        &self.matched
+    }
+
+    /// One ModSecurity-style error-log line per logged match.
+    pub fn log_lines(&self) -> Vec<String> {
+        self.matched
+            .iter()
+            .filter(|m| m.log)
+            .map(|m| m.log_line.clone())
+            .collect()
+    }
+
+    /// A `TX` collection value (key in any case), e.g. `blocking_inbound_anomaly_score`.
+    pub fn tx_var(&self, name: &str) -> Option<String> {
+        self.data
+            .tx
+            .get_ci(name)
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+    }
+
+    /// CRS's inbound and outbound anomaly scores (0 when unset).
+    pub fn anomaly_scores(&self) -> (i64, i64) {
+        let get = |k: &str| self.data.tx.get(k).map_or(0, crate::actions::setvar::to_int);
+        (
+            get("blocking_inbound_anomaly_score").max(get("anomaly_score")),
+            get("blocking_outbound_anomaly_score").max(get("outbound_anomaly_score")),
+        )
+    }
+
+    /// The engine mode in effect (`ctl:ruleEngine` may have changed it).
+    pub fn engine_mode(&self) -> EngineMode {
+        self.settings.engine
+    }
+
+    /// `UNIQUE_ID` of this transaction.
+    pub fn unique_id(&self) -> &str {
+        &self.data.unique_id
+    }
+}
+
+#[cfg(test)]
+mod tests;

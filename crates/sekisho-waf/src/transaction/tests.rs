@@ -1,0 +1,261 @@
+//! Engine semantics on tiny rule sets: chains, skips, setvar, macros, counting,
+//! exclusions, regex keys, ctl, load-time removes/updates, engine modes, allow.
+
+use crate::{Disruptive, RuleSet, Transaction};
+use std::path::Path;
+use std::sync::Arc;
+
+fn set(rules: &str) -> Arc<RuleSet> {
+    let text = format!("SecRuleEngine On\n{rules}\n");
+    Arc::new(RuleSet::from_str(&text, Path::new("test.conf")).unwrap_or_else(|e| panic!("{e}")))
+}
+
+fn run_on(set: &Arc<RuleSet>, uri: &str, headers: &[(&str, &str)]) -> Transaction {
+    let mut tx = set.transaction();
+    tx.process_connection("10.0.0.1", 5555, "10.0.0.2", 80);
+    tx.process_uri(uri.as_bytes(), "GET", "HTTP/1.1");
+    for (k, v) in headers {
+        tx.add_request_header(k.as_bytes(), v.as_bytes());
+    }
+    tx.process_request_headers();
+    tx.process_request_body();
+    tx
+}
+
+fn run(rules: &str, uri: &str) -> Transaction {
+    run_on(&set(rules), uri, &[("Host", "example.com"), ("User-Agent", "test")])
+}
+
+fn ids(tx: &Transaction) -> Vec<u64> {
+    tx.matched_rules().iter().map(|m| m.id).collect()
+}
+
+#[test]
+fn chain_needs_every_link_and_runs_setvars_only_on_full_match() {
+    let rules = r#"
+SecRule ARGS:a "@streq 1" "id:1,phase:1,pass,setvar:tx.s1=1,chain"
+    SecRule ARGS:b "@streq 2" "setvar:tx.s2=1"
+"#;
+    let tx = run(rules, "/?a=1&b=2");
+    assert_eq!(ids(&tx), vec![1]);
+    assert_eq!(tx.tx_var("s1").as_deref(), Some("1"));
+    assert_eq!(tx.tx_var("s2").as_deref(), Some("1"));
+    let tx = run(rules, "/?a=1&b=3");
+    assert!(ids(&tx).is_empty());
+    assert_eq!(tx.tx_var("s1"), None);
+}
+
+#[test]
+fn skip_after_marker_and_skip_count() {
+    let rules = r#"
+SecAction "id:1,phase:1,pass,nolog,skipAfter:END"
+SecAction "id:2,phase:1,pass,nolog"
+SecMarker END
+SecAction "id:3,phase:1,pass,nolog,skip:1"
+SecAction "id:4,phase:1,pass,nolog"
+SecAction "id:5,phase:1,pass,nolog"
+"#;
+    assert_eq!(ids(&run(rules, "/")), vec![1, 3, 5]);
+}
+
+#[test]
+fn setvar_arithmetic_delete_and_macro_names() {
+    let rules = r#"
+SecAction "id:1,phase:1,pass,nolog,setvar:tx.score=5,setvar:tx.score=+3,setvar:tx.score=-1,setvar:tx.name=x"
+SecAction "id:2,phase:1,pass,nolog,setvar:'tx.%{tx.name}_v=%{tx.score}',setvar:!tx.name"
+"#;
+    let tx = run(rules, "/");
+    assert_eq!(tx.tx_var("score").as_deref(), Some("7"));
+    assert_eq!(tx.tx_var("x_v").as_deref(), Some("7"));
+    assert_eq!(tx.tx_var("name"), None);
+}
+
+#[test]
+fn msg_and_logdata_macros() {
+    let rules = r#"
+SecRule ARGS "@contains evil" "id:1,phase:1,pass,log,msg:'found %{MATCHED_VAR_NAME}',logdata:'Matched Data: %{MATCHED_VAR} in %{RULE.id}'"
+"#;
+    let tx = run(rules, "/?q=an+evil+one");
+    let m = &tx.matched_rules()[0];
+    assert_eq!(m.msg, "found ARGS:q");
+    assert_eq!(m.logdata, "Matched Data: an evil one in 1");
+    assert_eq!(m.matched_var_name, "ARGS:q");
+}
+
+#[test]
+fn counting_variables() {
+    let rules = r#"
+SecRule &ARGS "@eq 2" "id:1,phase:1,pass,nolog"
+SecRule &REQUEST_HEADERS:X-Missing "@eq 0" "id:2,phase:1,pass,nolog"
+SecRule &TX:nothing "@eq 0" "id:3,phase:1,pass,nolog"
+SecRule &ARGS:a "@eq 1" "id:4,phase:1,pass,nolog"
+"#;
+    assert_eq!(ids(&run(rules, "/?a=1&b=2")), vec![1, 2, 3, 4]);
+}
+
+#[test]
+fn exclusions_and_regex_keys() {
+    let rules = r#"
+SecRule ARGS|!ARGS:safe "@contains x" "id:1,phase:1,pass,nolog"
+SecRule ARGS:/^id_/ "@contains y" "id:2,phase:1,pass,nolog"
+SecRule REQUEST_HEADERS:user-agent "@streq test" "id:3,phase:1,pass,nolog"
+"#;
+    assert_eq!(ids(&run(rules, "/?safe=x&id_1=y")), vec![2, 3]);
+    assert_eq!(ids(&run(rules, "/?other=x&name=y")), vec![1, 3]);
+}
+
+#[test]
+fn capture_fills_tx_groups() {
+    let rules = r#"
+SecRule ARGS:a "@rx ^(\w+)-(\d+)$" "id:1,phase:1,pass,nolog,capture,setvar:tx.word=%{TX.1},setvar:tx.num=%{tx.2}"
+"#;
+    let tx = run(rules, "/?a=abc-42");
+    assert_eq!(tx.tx_var("word").as_deref(), Some("abc"));
+    assert_eq!(tx.tx_var("num").as_deref(), Some("42"));
+}
+
+#[test]
+fn deny_interrupts_with_status_and_block_follows_default_action() {
+    let tx = run(r#"SecRule ARGS "@contains bad" "id:1,phase:1,deny,status:406""#, "/?q=bad");
+    let i = tx.interruption().unwrap();
+    assert_eq!((i.status, i.rule_id, i.phase), (406, 1, 1));
+    assert_eq!(i.action, Disruptive::Deny);
+
+    let rules = r#"
+SecDefaultAction "phase:1,log,auditlog,deny,status:403"
+SecRule ARGS "@contains bad" "id:1,phase:1,block"
+SecAction "id:2,phase:1,pass,nolog"
+"#;
+    let tx = run(rules, "/?q=bad");
+    assert_eq!(tx.interruption().map(|i| i.status), Some(403));
+    assert_eq!(ids(&tx), vec![1]);
+
+    let rules = r#"
+SecDefaultAction "phase:1,log,auditlog,pass"
+SecRule ARGS "@contains bad" "id:1,phase:1,block"
+"#;
+    assert!(run(rules, "/?q=bad").interruption().is_none());
+}
+
+#[test]
+fn detection_only_never_interrupts() {
+    let rules = r#"
+SecRuleEngine DetectionOnly
+SecRule ARGS "@contains bad" "id:1,phase:1,deny"
+SecAction "id:2,phase:1,pass,nolog"
+"#;
+    let tx = run(rules, "/?q=bad");
+    assert!(tx.interruption().is_none());
+    assert_eq!(ids(&tx), vec![1, 2]);
+    assert!(tx.matched_rules()[0].disruptive);
+}
+
+#[test]
+fn ctl_rule_engine_and_removals() {
+    let rules = r#"
+SecAction "id:1,phase:1,pass,nolog,ctl:ruleRemoveById=3,ctl:ruleRemoveTargetById=4;ARGS:a,ctl:ruleRemoveByTag=t1"
+SecAction "id:2,phase:1,pass,nolog,tag:t1"
+SecAction "id:3,phase:1,pass,nolog"
+SecRule ARGS "@contains x" "id:4,phase:1,pass,nolog"
+SecRule ARGS "@contains x" "id:5,phase:1,deny"
+"#;
+    let tx = run(rules, "/?a=x");
+    assert_eq!(ids(&tx), vec![1, 5]);
+    let tx = run(&format!("SecAction \"id:9,phase:1,pass,nolog,ctl:ruleEngine=DetectionOnly\"\n{rules}"), "/?a=x");
+    assert!(tx.interruption().is_none());
+}
+
+#[test]
+fn load_time_removes_and_updates() {
+    let rules = r#"
+SecRule ARGS "@contains x" "id:1,phase:1,pass,nolog"
+SecRule ARGS "@contains x" "id:2,phase:1,pass,nolog,tag:foo"
+SecRule ARGS "@contains x" "id:3,phase:1,pass,nolog"
+SecRule ARGS "@contains x" "id:4,phase:1,pass,nolog"
+SecRuleRemoveById 1
+SecRuleRemoveByTag foo
+SecRuleUpdateTargetById 3 "!ARGS:a"
+SecRuleUpdateActionById 4 "deny,status:418"
+"#;
+    let tx = run(rules, "/?a=x");
+    assert_eq!(ids(&tx), vec![4]);
+    assert_eq!(tx.interruption().map(|i| i.status), Some(418));
+}
+
+#[test]
+fn allow_skips_the_rest() {
+    let rules = r#"
+SecRule REQUEST_FILENAME "@streq /health" "id:1,phase:1,allow,nolog"
+SecAction "id:2,phase:1,deny"
+SecAction "id:3,phase:2,deny"
+"#;
+    let tx = run(rules, "/health");
+    assert_eq!(ids(&tx), vec![1]);
+    assert!(tx.interruption().is_none());
+    let rules = r#"
+SecRule REQUEST_FILENAME "@streq /health" "id:1,phase:1,allow:phase,nolog"
+SecAction "id:2,phase:1,deny"
+SecAction "id:3,phase:2,deny"
+"#;
+    let tx = run(rules, "/health");
+    assert_eq!(ids(&tx), vec![1, 3]);
+}
+
+#[test]
+fn t_none_resets_default_transformations() {
+    let rules = r#"
+SecDefaultAction "phase:1,log,pass,t:lowercase"
+SecRule ARGS:a "@streq abc" "id:1,phase:1,pass,nolog"
+SecRule ARGS:a "@streq abc" "id:2,phase:1,pass,nolog,t:none"
+"#;
+    assert_eq!(ids(&run(rules, "/?a=ABC")), vec![1]);
+}
+
+#[test]
+fn operator_argument_macros_are_expanded() {
+    let rules = r#"
+SecAction "id:1,phase:1,pass,nolog,setvar:tx.limit=3"
+SecRule &ARGS "@ge %{tx.limit}" "id:2,phase:1,pass,nolog"
+"#;
+    assert_eq!(ids(&run(rules, "/?a=1&b=2&c=3")), vec![1, 2]);
+    assert_eq!(ids(&run(rules, "/?a=1")), vec![1]);
+}
+
+#[test]
+fn multi_match_tests_every_stage() {
+    let rules = r#"
+SecRule ARGS:a "@streq ABC" "id:1,phase:1,pass,nolog,t:lowercase"
+SecRule ARGS:a "@streq ABC" "id:2,phase:1,pass,nolog,t:lowercase,multiMatch"
+"#;
+    assert_eq!(ids(&run(rules, "/?a=ABC")), vec![2]);
+}
+
+#[test]
+fn log_line_has_modsecurity_shape() {
+    let rules = r#"
+SecRule ARGS "@contains evil" "id:942999,phase:1,pass,log,msg:'Bad',logdata:'Matched Data: %{MATCHED_VAR} found within %{MATCHED_VAR_NAME}',severity:CRITICAL,tag:a,ver:'v1'"
+"#;
+    let tx = run(rules, "/?x=evil");
+    let lines = tx.log_lines();
+    assert_eq!(lines.len(), 1);
+    let l = &lines[0];
+    assert!(l.starts_with("ModSecurity: Warning. Matched \"Operator `Contains' with parameter `evil' against variable `ARGS:x' (Value: `evil' )"), "{l}");
+    for part in ["[id \"942999\"]", "[msg \"Bad\"]", "found within ARGS:x", "[severity \"2\"]", "[tag \"a\"]", "[ver \"v1\"]", "[uri \"/?x=evil\"]"] {
+        assert!(l.contains(part), "{part} missing in {l}");
+    }
+}
+
+#[test]
+fn load_errors_carry_file_and_line() {
+    let e = RuleSet::from_str("SecRule ARGS \"@contains x\" \"id:1,phase:1,pass,bogus\"\nSecAction \"phase:1,pass\"\n", Path::new("x.conf")).unwrap_err();
+    let text = e.to_string();
+    assert!(text.contains("x.conf:1: ") && text.contains("unknown action `bogus`"), "{text}");
+    assert!(text.contains("x.conf:2: ") && text.contains("no `id` action"), "{text}");
+    assert_eq!(text.lines().filter(|l| l.starts_with("x.conf:2:")).count(), 1, "{text}");
+}
+
+#[test]
+fn unsupported_actions_are_load_errors() {
+    let e = RuleSet::from_str("SecAction \"id:1,phase:1,pass,exec:/bin/true\"\n", Path::new("x.conf")).unwrap_err();
+    assert!(e.to_string().contains("unsupported action `exec`"), "{e}");
+}

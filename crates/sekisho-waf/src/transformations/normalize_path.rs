@@ -1,0 +1,188 @@
+//! `t:normalizePath` (also spelled `normalisePath`): removes self references (`./`), back
+//! references (`dir/../`) and repeated slashes from a path.
+//!
+//! A relative path keeps the `..` it cannot resolve (`dir/../../foo` → `../foo`); an absolute
+//! path never goes above `/`. A trailing slash is kept only if the input had one.
+//!
+//! ```text
+//! SecRule REQUEST_FILENAME "@contains /etc/passwd" "id:1,phase:1,t:none,t:normalizePath,deny"
+//! ```
+
+/// The normalisation shared with `normalizePathWin`; `win` also treats `\` as a separator.
+///
+/// A single pass with a write cursor `dst` trailing the read cursor `src` over one buffer,
+/// ModSecurity's algorithm, so that odd inputs normalise to the very same bytes.
+pub(crate) fn normalize(input: &[u8], win: bool) -> Option<Vec<u8>> {
+    let is_sep = |b: u8| b == b'/' || (win && b == b'\\');
+    let (Some(&first), Some(&last)) = (input.first(), input.last()) else {
+        return None;
+    };
+    let mut buf = input.to_vec();
+    let relative = !is_sep(first);
+    let trailing = is_sep(last);
+    let end = input.len() as isize - 1;
+    let at = |buf: &[u8], i: isize| -> u8 {
+        usize::try_from(i)
+            .ok()
+            .and_then(|i| buf.get(i))
+            .copied()
+            .unwrap_or(0)
+    };
+    let (mut src, mut dst): (isize, isize) = (0, 0);
+    let mut hit_root = false;
+    let mut done = false;
+
+    while !done && src <= end && dst <= end {
+        if win {
+            for k in [src, src + 1] {
+                if k <= end && at(&buf, k) == b'\\' {
+                    if let Some(b) = usize::try_from(k).ok().and_then(|k| buf.get_mut(k)) {
+                        *b = b'/';
+                    }
+                }
+            }
+        }
+        // Normalise at the end of each segment (and at the end of the input).
+        let at_segment_end = if src == end {
+            done = true;
+            true
+        } else {
+            at(&buf, src + 1) == b'/'
+        };
+        let mut copy = true;
+        if at_segment_end && !(src != end && at(&buf, src) == b'/') && at(&buf, src) == b'.' {
+            if dst > 0 && at(&buf, dst - 1) == b'.' {
+                // A back reference.
+                if relative && (hit_root || dst - 2 <= 0) {
+                    hit_root = true;
+                } else {
+                    dst -= 3;
+                    while dst > 0 && at(&buf, dst) != b'/' {
+                        dst -= 1;
+                    }
+                    if dst <= 0 {
+                        hit_root = true;
+                        dst = 0;
+                        if !relative && src == end {
+                            dst += 1;
+                        }
+                    }
+                    if done {
+                        copy = false;
+                    } else {
+                        src += 1;
+                    }
+                }
+            } else if dst == 0 {
+                // A relative self reference at the start.
+                if done {
+                    copy = false;
+                } else {
+                    src += 1;
+                }
+            } else if at(&buf, dst - 1) == b'/' {
+                // A self reference.
+                if done {
+                    copy = false;
+                } else {
+                    dst -= 1;
+                    src += 1;
+                }
+            }
+        } else if at_segment_end && at(&buf, src) != b'/' && dst > 0 {
+            hit_root = false;
+        }
+        if !copy {
+            continue;
+        }
+        if at(&buf, src) == b'/' {
+            while src < end && is_sep(at(&buf, src + 1)) {
+                src += 1;
+            }
+            // A relative path never starts with a slash.
+            if relative && dst == 0 {
+                src += 1;
+                continue;
+            }
+        }
+        let c = at(&buf, src);
+        if let Some(b) = usize::try_from(dst).ok().and_then(|d| buf.get_mut(d)) {
+            *b = c;
+        }
+        dst += 1;
+        src += 1;
+    }
+    if !trailing && dst > 0 && at(&buf, dst - 1) == b'/' {
+        dst -= 1;
+    }
+    buf.truncate(usize::try_from(dst).unwrap_or(0));
+    super::util::changed(input, buf)
+}
+
+pub(crate) fn normalize_path(input: &[u8]) -> Option<Vec<u8>> {
+    normalize(input, false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_path as t;
+
+    fn n(input: &str) -> String {
+        String::from_utf8(t(input.as_bytes()).unwrap_or_else(|| input.as_bytes().to_vec())).unwrap()
+    }
+
+    #[test]
+    fn vectors() {
+        let cases = [
+            ("", ""),
+            ("/foo/bar/baz", "/foo/bar/baz"),
+            ("/foo/bar\0/baz", "/foo/bar\0/baz"),
+            ("x", "x"),
+            (".", ""),
+            ("./", ""),
+            ("./..", ".."),
+            ("./../", "../"),
+            ("..", ".."),
+            ("../", "../"),
+            ("../.", ".."),
+            (".././", "../"),
+            ("../..", "../.."),
+            ("../../", "../../"),
+            ("/dir/foo//bar", "/dir/foo/bar"),
+            ("dir/foo//bar/", "dir/foo/bar/"),
+            ("dir/../foo", "foo"),
+            ("dir/../../foo", "../foo"),
+            ("dir/./.././../../foo/bar", "../../foo/bar"),
+            ("dir/./.././../../foo/bar/.", "../../foo/bar"),
+            ("dir/./.././../../foo/bar/./", "../../foo/bar/"),
+            ("dir/./.././../../foo/bar/..", "../../foo"),
+            ("dir/./.././../../foo/bar/../", "../../foo/"),
+            ("dir/./.././../../foo/bar/", "../../foo/bar/"),
+            ("dir//.//..//.//..//..//foo//bar", "../../foo/bar"),
+            ("dir//.//..//.//..//..//foo//bar//", "../../foo/bar/"),
+            ("dir/subdir/subsubdir/subsubsubdir/../../..", "dir"),
+            ("dir/./subdir/./subsubdir/./subsubsubdir/../../..", "dir"),
+            ("dir/./subdir/../subsubdir/../subsubsubdir/..", "dir"),
+            ("/dir/./subdir/../subsubdir/../subsubsubdir/../", "/dir/"),
+            (
+                "/./.././../../../../../../../\0/../etc/./passwd",
+                "/etc/passwd",
+            ),
+            ("/etc/../../../etc/passwd", "/etc/passwd"),
+            ("/a/b/..", "/a"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(n(input), want, "input {input:?}");
+        }
+        assert_eq!(t(b"/foo/bar"), None);
+    }
+
+    #[test]
+    fn never_panics() {
+        for s in [
+            "/..", "/.", "//", "..//..", "/../..", "a/..", ".../...", "/", "//..",
+        ] {
+            let _ = n(s);
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! Registry-wide tests: CRS coverage, the "unchanged means `None`" contract, no panics.
+
+use super::{lookup, TRANSFORMATIONS};
+use std::collections::BTreeSet;
+use std::path::Path;
+
+const CRS_RULES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/crs/rules");
+
+/// Every `t:name` written in the CRS rule files (comments skipped).
+fn crs_transformation_names() -> BTreeSet<String> {
+    let dir = Path::new(CRS_RULES);
+    let entries = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("CRS rules missing at {}: {e}", dir.display()));
+    let mut names = BTreeSet::new();
+    for entry in entries {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("conf") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        for line in text.lines().filter(|l| !l.trim_start().starts_with('#')) {
+            for (pos, _) in line.match_indices("t:") {
+                let before = line[..pos].chars().last();
+                if !matches!(before, Some(',' | '"' | ' ' | '\'')) {
+                    continue;
+                }
+                let name: String = line[pos + 2..]
+                    .chars()
+                    .take_while(char::is_ascii_alphanumeric)
+                    .collect();
+                if !name.is_empty() {
+                    names.insert(name);
+                }
+            }
+        }
+    }
+    names
+}
+
+#[test]
+fn every_crs_transformation_is_registered() {
+    let names = crs_transformation_names();
+    assert!(names.len() >= 19, "found only {names:?} in {CRS_RULES}");
+    let missing: Vec<_> = names.iter().filter(|n| lookup(n).is_none()).collect();
+    assert!(
+        missing.is_empty(),
+        "unknown transformations used by CRS: {missing:?}"
+    );
+}
+
+#[test]
+fn lookup_is_case_insensitive_and_names_unique() {
+    assert_eq!(lookup("URLDECODEUNI").map(|t| t.name), Some("urlDecodeUni"));
+    assert_eq!(lookup("base64decode").map(|t| t.name), Some("base64Decode"));
+    assert!(lookup("nope").is_none());
+    let mut seen = BTreeSet::new();
+    for t in TRANSFORMATIONS {
+        assert!(
+            seen.insert(t.name.to_ascii_lowercase()),
+            "duplicate {}",
+            t.name
+        );
+    }
+}
+
+/// Inputs that stress the escape decoders: truncated escapes at every position.
+const NASTY: &[&[u8]] = &[
+    b"",
+    b"%",
+    b"%u",
+    b"%u1",
+    b"%uff1",
+    b"\\",
+    b"\\u",
+    b"\\x",
+    b"\\0",
+    b"&",
+    b"&#",
+    b"&#x",
+    b"/*",
+    b"*/",
+    b"<!--",
+    b"-->",
+    b"0x",
+    b"0x4",
+    b".",
+    b"..",
+    b"/..",
+    b"\\..",
+    b"./.././",
+    b"\xc0",
+    b"\xe2\x82",
+    b"\xf4\x90\x80\x80",
+    b"\xff\xfe\x00",
+    b"\x00\x00",
+    b"=",
+    b"A=",
+    b"%%%uu\\\\&&##",
+    b"\\\\\\x\\u\\0&#x&#&",
+];
+
+#[test]
+fn no_panic_and_none_means_unchanged() {
+    for t in TRANSFORMATIONS {
+        for &base in NASTY {
+            for input in [base.to_vec(), [b"ab".as_slice(), base, b"cd"].concat()] {
+                if let Some(out) = (t.func)(&input) {
+                    assert_ne!(
+                        out, input,
+                        "{} returned Some(unchanged) for {input:?}",
+                        t.name
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn every_byte_pair_is_safe() {
+    for t in TRANSFORMATIONS {
+        for a in 0..=255u8 {
+            for b in [
+                0u8, b'%', b'\\', b'&', b'#', b'/', b'.', b'u', b'x', b'0', 0x80, 0xbf, 0xff,
+            ] {
+                let _ = (t.func)(&[a, b]);
+                let _ = (t.func)(&[b, a, b]);
+            }
+        }
+    }
+}

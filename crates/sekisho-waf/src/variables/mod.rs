@@ -1,0 +1,361 @@
+//! SecLang variables (`ARGS`, `REQUEST_HEADERS`, `TX`, …): a static registry mapping each
+//! name to a [`Var`], and one file per family that reads it from the transaction data.
+
+mod args;
+mod body;
+mod connection;
+mod headers;
+mod matched;
+mod request_line;
+mod response;
+mod stores;
+mod time;
+
+use crate::collection::KeySel;
+use crate::transaction::data::TxData;
+use std::borrow::Cow;
+
+/// Every variable the engine knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Var {
+    Args,
+    ArgsNames,
+    ArgsGet,
+    ArgsGetNames,
+    ArgsPost,
+    ArgsPostNames,
+    ArgsCombinedSize,
+    RequestHeaders,
+    RequestHeadersNames,
+    RequestCookies,
+    RequestCookiesNames,
+    ResponseHeaders,
+    ResponseHeadersNames,
+    RequestLine,
+    RequestMethod,
+    RequestProtocol,
+    RequestUri,
+    RequestUriRaw,
+    RequestFilename,
+    RequestBasename,
+    QueryString,
+    FullRequest,
+    FullRequestLength,
+    RequestBody,
+    RequestBodyLength,
+    ReqbodyProcessor,
+    ReqbodyError,
+    ReqbodyErrorMsg,
+    ReqbodyProcessorError,
+    InboundDataError,
+    UrlencodedError,
+    Files,
+    FilesNames,
+    FilesSizes,
+    FilesCombinedSize,
+    FilesTmpnames,
+    FilesTmpContent,
+    MultipartStrictError,
+    MultipartUnmatchedBoundary,
+    MultipartBoundaryQuoted,
+    MultipartBoundaryWhitespace,
+    MultipartDataAfter,
+    MultipartDataBefore,
+    MultipartFileLimitExceeded,
+    MultipartHeaderFolding,
+    MultipartInvalidHeaderFolding,
+    MultipartInvalidPart,
+    MultipartInvalidQuoting,
+    MultipartLfLine,
+    MultipartMissingSemicolon,
+    MultipartCrlfLfLines,
+    MultipartFilename,
+    MultipartName,
+    MultipartPartHeaders,
+    Xml,
+    ResponseBody,
+    ResponseStatus,
+    ResponseProtocol,
+    ResponseContentType,
+    ResponseContentLength,
+    StatusLine,
+    OutboundDataError,
+    RemoteAddr,
+    RemotePort,
+    RemoteHost,
+    RemoteUser,
+    ServerAddr,
+    ServerPort,
+    ServerName,
+    UniqueId,
+    AuthType,
+    Duration,
+    Time,
+    TimeDay,
+    TimeEpoch,
+    TimeHour,
+    TimeMin,
+    TimeMon,
+    TimeSec,
+    TimeWday,
+    TimeYear,
+    MatchedVar,
+    MatchedVarName,
+    MatchedVars,
+    MatchedVarsNames,
+    HighestSeverity,
+    Rule,
+    Tx,
+    Ip,
+    Global,
+    Session,
+    User,
+    Resource,
+    Geo,
+    Env,
+    WebserverErrorLog,
+    ModsecBuild,
+    WebAppId,
+}
+
+/// Registry entry: the SecLang name and whether the variable is a collection (takes `:key`).
+pub struct VarDef {
+    pub name: &'static str,
+    pub var: Var,
+    pub collection: bool,
+}
+
+macro_rules! defs {
+    ($($name:literal => $var:ident, $coll:literal;)*) => {
+        /// Every variable, by its SecLang name.
+        pub static VARIABLES: &[VarDef] = &[$(VarDef { name: $name, var: Var::$var, collection: $coll },)*];
+    };
+}
+
+defs! {
+    "ARGS" => Args, true;
+    "ARGS_NAMES" => ArgsNames, true;
+    "ARGS_GET" => ArgsGet, true;
+    "ARGS_GET_NAMES" => ArgsGetNames, true;
+    "ARGS_POST" => ArgsPost, true;
+    "ARGS_POST_NAMES" => ArgsPostNames, true;
+    "ARGS_COMBINED_SIZE" => ArgsCombinedSize, false;
+    "REQUEST_HEADERS" => RequestHeaders, true;
+    "REQUEST_HEADERS_NAMES" => RequestHeadersNames, true;
+    "REQUEST_COOKIES" => RequestCookies, true;
+    "REQUEST_COOKIES_NAMES" => RequestCookiesNames, true;
+    "RESPONSE_HEADERS" => ResponseHeaders, true;
+    "RESPONSE_HEADERS_NAMES" => ResponseHeadersNames, true;
+    "REQUEST_LINE" => RequestLine, false;
+    "REQUEST_METHOD" => RequestMethod, false;
+    "REQUEST_PROTOCOL" => RequestProtocol, false;
+    "REQUEST_URI" => RequestUri, false;
+    "REQUEST_URI_RAW" => RequestUriRaw, false;
+    "REQUEST_FILENAME" => RequestFilename, false;
+    "REQUEST_BASENAME" => RequestBasename, false;
+    "QUERY_STRING" => QueryString, false;
+    "FULL_REQUEST" => FullRequest, false;
+    "FULL_REQUEST_LENGTH" => FullRequestLength, false;
+    "REQUEST_BODY" => RequestBody, false;
+    "REQUEST_BODY_LENGTH" => RequestBodyLength, false;
+    "REQBODY_PROCESSOR" => ReqbodyProcessor, false;
+    "REQBODY_ERROR" => ReqbodyError, false;
+    "REQBODY_ERROR_MSG" => ReqbodyErrorMsg, false;
+    "REQBODY_PROCESSOR_ERROR" => ReqbodyProcessorError, false;
+    "INBOUND_DATA_ERROR" => InboundDataError, false;
+    "URLENCODED_ERROR" => UrlencodedError, false;
+    "FILES" => Files, true;
+    "FILES_NAMES" => FilesNames, true;
+    "FILES_SIZES" => FilesSizes, true;
+    "FILES_COMBINED_SIZE" => FilesCombinedSize, false;
+    "FILES_TMPNAMES" => FilesTmpnames, true;
+    "FILES_TMP_CONTENT" => FilesTmpContent, true;
+    "MULTIPART_STRICT_ERROR" => MultipartStrictError, false;
+    "MULTIPART_UNMATCHED_BOUNDARY" => MultipartUnmatchedBoundary, false;
+    "MULTIPART_BOUNDARY_QUOTED" => MultipartBoundaryQuoted, false;
+    "MULTIPART_BOUNDARY_WHITESPACE" => MultipartBoundaryWhitespace, false;
+    "MULTIPART_DATA_AFTER" => MultipartDataAfter, false;
+    "MULTIPART_DATA_BEFORE" => MultipartDataBefore, false;
+    "MULTIPART_FILE_LIMIT_EXCEEDED" => MultipartFileLimitExceeded, false;
+    "MULTIPART_HEADER_FOLDING" => MultipartHeaderFolding, false;
+    "MULTIPART_INVALID_HEADER_FOLDING" => MultipartInvalidHeaderFolding, false;
+    "MULTIPART_INVALID_PART" => MultipartInvalidPart, false;
+    "MULTIPART_INVALID_QUOTING" => MultipartInvalidQuoting, false;
+    "MULTIPART_LF_LINE" => MultipartLfLine, false;
+    "MULTIPART_MISSING_SEMICOLON" => MultipartMissingSemicolon, false;
+    "MULTIPART_CRLF_LF_LINES" => MultipartCrlfLfLines, false;
+    "MULTIPART_FILENAME" => MultipartFilename, false;
+    "MULTIPART_NAME" => MultipartName, false;
+    "MULTIPART_PART_HEADERS" => MultipartPartHeaders, true;
+    "XML" => Xml, true;
+    "RESPONSE_BODY" => ResponseBody, false;
+    "RESPONSE_STATUS" => ResponseStatus, false;
+    "RESPONSE_PROTOCOL" => ResponseProtocol, false;
+    "RESPONSE_CONTENT_TYPE" => ResponseContentType, false;
+    "RESPONSE_CONTENT_LENGTH" => ResponseContentLength, false;
+    "STATUS_LINE" => StatusLine, false;
+    "OUTBOUND_DATA_ERROR" => OutboundDataError, false;
+    "REMOTE_ADDR" => RemoteAddr, false;
+    "REMOTE_PORT" => RemotePort, false;
+    "REMOTE_HOST" => RemoteHost, false;
+    "REMOTE_USER" => RemoteUser, false;
+    "SERVER_ADDR" => ServerAddr, false;
+    "SERVER_PORT" => ServerPort, false;
+    "SERVER_NAME" => ServerName, false;
+    "UNIQUE_ID" => UniqueId, false;
+    "AUTH_TYPE" => AuthType, false;
+    "DURATION" => Duration, false;
+    "TIME" => Time, false;
+    "TIME_DAY" => TimeDay, false;
+    "TIME_EPOCH" => TimeEpoch, false;
+    "TIME_HOUR" => TimeHour, false;
+    "TIME_MIN" => TimeMin, false;
+    "TIME_MON" => TimeMon, false;
+    "TIME_SEC" => TimeSec, false;
+    "TIME_WDAY" => TimeWday, false;
+    "TIME_YEAR" => TimeYear, false;
+    "MATCHED_VAR" => MatchedVar, false;
+    "MATCHED_VAR_NAME" => MatchedVarName, false;
+    "MATCHED_VARS" => MatchedVars, true;
+    "MATCHED_VARS_NAMES" => MatchedVarsNames, true;
+    "HIGHEST_SEVERITY" => HighestSeverity, false;
+    "RULE" => Rule, true;
+    "TX" => Tx, true;
+    "IP" => Ip, true;
+    "GLOBAL" => Global, true;
+    "SESSION" => Session, true;
+    "USER" => User, true;
+    "RESOURCE" => Resource, true;
+    "GEO" => Geo, true;
+    "ENV" => Env, true;
+    "WEBSERVER_ERROR_LOG" => WebserverErrorLog, true;
+    "MODSEC_BUILD" => ModsecBuild, false;
+    "WEBAPPID" => WebAppId, false;
+}
+
+/// Looks a variable up by name, case-insensitively.
+pub fn lookup(name: &str) -> Option<&'static VarDef> {
+    VARIABLES.iter().find(|d| d.name.eq_ignore_ascii_case(name))
+}
+
+impl Var {
+    pub fn def(self) -> Option<&'static VarDef> {
+        VARIABLES.iter().find(|d| d.var == self)
+    }
+
+    pub fn name(self) -> &'static str {
+        self.def().map_or("", |d| d.name)
+    }
+
+    pub fn is_collection(self) -> bool {
+        self.def().is_some_and(|d| d.collection)
+    }
+}
+
+/// One value a variable yielded: what operators test.
+#[derive(Debug, Clone)]
+pub struct VarValue<'a> {
+    pub var: Var,
+    /// Member key for collections (empty for scalars).
+    pub key: Cow<'a, [u8]>,
+    pub value: Cow<'a, [u8]>,
+}
+
+impl VarValue<'_> {
+    /// `ARGS:foo`, `REQUEST_URI`: what `MATCHED_VAR_NAME` shows.
+    pub fn full_name(&self) -> String {
+        if self.var.is_collection() && !self.key.is_empty() {
+            format!("{}:{}", self.var.name(), String::from_utf8_lossy(&self.key))
+        } else {
+            self.var.name().to_string()
+        }
+    }
+}
+
+/// Context variables need beside the data (the rule being run, for `RULE`).
+pub struct RuleInfo<'a> {
+    pub id: u64,
+    pub msg: &'a str,
+    pub severity: Option<u8>,
+    pub rev: &'a str,
+    pub ver: &'a str,
+    pub phase: u8,
+}
+
+fn push<'a>(out: &mut Vec<VarValue<'a>>, var: Var, value: Cow<'a, [u8]>) {
+    out.push(VarValue {
+        var,
+        key: Cow::Borrowed(&[]),
+        value,
+    });
+}
+
+fn push_num(out: &mut Vec<VarValue<'_>>, var: Var, n: impl std::fmt::Display) {
+    push(out, var, Cow::Owned(n.to_string().into_bytes()));
+}
+
+fn push_members<'a>(
+    out: &mut Vec<VarValue<'a>>,
+    var: Var,
+    names: bool,
+    it: impl Iterator<Item = (&'a [u8], &'a [u8])>,
+) {
+    for (k, v) in it {
+        out.push(VarValue {
+            var,
+            key: Cow::Borrowed(k),
+            value: Cow::Borrowed(if names { k } else { v }),
+        });
+    }
+}
+
+/// Appends every value `var` (restricted by `sel`) yields.
+pub fn collect<'a>(
+    var: Var,
+    sel: &'a KeySel,
+    data: &'a TxData,
+    rule: &RuleInfo<'_>,
+    out: &mut Vec<VarValue<'a>>,
+) {
+    if args::collect(var, sel, data, out)
+        || headers::collect(var, sel, data, out)
+        || request_line::collect(var, data, out)
+        || body::collect(var, sel, data, out)
+        || response::collect(var, data, out)
+        || connection::collect(var, data, out)
+        || time::collect(var, data, out)
+        || matched::collect(var, sel, data, rule, out)
+        || stores::collect(var, sel, data, out)
+    {
+        return;
+    }
+    if var == Var::ModsecBuild {
+        push(out, var, Cow::Borrowed(b"030012000"));
+    }
+}
+
+/// The single value of a scalar variable or `VAR:key`, for macro expansion.
+pub fn first_value(var: Var, sel: &KeySel, data: &TxData, rule: &RuleInfo<'_>) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    collect(var, sel, data, rule, &mut out);
+    out.into_iter().next().map(|v| v.value.into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_variant_has_one_entry() {
+        for d in VARIABLES {
+            assert_eq!(VARIABLES.iter().filter(|e| e.var == d.var).count(), 1, "{}", d.name);
+            assert!(std::ptr::eq(d.var.def().unwrap(), d));
+        }
+    }
+
+    #[test]
+    fn lookup_is_case_insensitive() {
+        assert_eq!(lookup("request_headers").map(|d| d.var), Some(Var::RequestHeaders));
+        assert!(lookup("NOPE").is_none());
+    }
+}

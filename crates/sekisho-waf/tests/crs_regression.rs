@@ -1,0 +1,75 @@
+//! Conformance: every test of the OWASP CRS v4 regression suite, run in-process against the full
+//! CRS with the configuration CRS's own CI uses (see `crs/setup.conf`).
+//!
+//! Environment: `CRS_DIR` (default `../shared/crs`), `CRS_FILTER` (run only tests whose
+//! `dir/file`, rule id or `rule-test` contains it), `CRS_SHOW=rule-test` (dump that test's
+//! requests and log), `CRS_VERBOSE=1` (per-directory summary), `CRS_THREADS`.
+
+mod crs;
+
+/// The pass ratio (in percent) the suite must not fall below; raise it as the engine improves.
+const MIN_PASS_PERCENT: f64 = 0.0;
+
+#[test]
+fn crs_regression_suite() {
+    let report = match crs::report::run_from_env() {
+        Ok(r) => r,
+        Err(e) => panic!("{e}"),
+    };
+    if report.filtered {
+        return;
+    }
+    assert!(
+        report.percent() >= MIN_PASS_PERCENT,
+        "CRS regression pass ratio {:.2}% fell below {MIN_PASS_PERCENT}%",
+        report.percent()
+    );
+}
+
+/// The harness's own check, without the engine: every test that expects the web server to
+/// answer by itself (a status other than 200, or a client error) gets exactly that from the
+/// Apache-like front end, and no test that expects a rule to match is rejected by it.
+#[test]
+fn front_end_agrees_with_apache_expectations() {
+    use crs::frontend::{parse, Parsed};
+    let dir = crs::report::crs_dir().join("tests/regression/tests");
+    let tests = match crs::model::load_all(&dir) {
+        Ok(t) => t,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(tests.len(), 5003, "CRS v4.28.0 has 5,003 regression tests");
+    let mut wrong = Vec::new();
+    for t in &tests {
+        for stage in &t.case.stages {
+            let raw = match crs::build::raw_request(&stage.input) {
+                Ok(r) => r,
+                Err(e) => panic!("{}-{}: {e}", t.rule_id, t.case.test_id),
+            };
+            let got = match parse(&raw) {
+                Parsed::Request(_) => None,
+                Parsed::Http09(_) => Some(0),
+                Parsed::Rejected(s, _) => Some(s),
+            };
+            let want = match (stage.output.expect_error, stage.output.status) {
+                (Some(true), _) => Some(0),
+                (_, Some(s)) if s != 200 => Some(s),
+                _ => None,
+            };
+            // A rejection cannot fail a test that only expects rules not to match.
+            let negative_only = stage.output.log.expect_ids.is_empty()
+                && stage.output.log.match_regex.is_none()
+                && stage.output.status.is_none();
+            if got != want && !(want.is_none() && got.is_some_and(|s| s >= 400) && negative_only) {
+                wrong.push(format!(
+                    "{}-{}: front end {got:?}, test {want:?}",
+                    t.rule_id, t.case.test_id
+                ));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "front end disagrees:\n{}",
+        wrong.join("\n")
+    );
+}
