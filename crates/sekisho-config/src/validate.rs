@@ -37,7 +37,12 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigErrors> {
         Err(e) => {
             let line = e.span().map_or(0, |s| line_of(text, s.start));
             // toml's message repeats the source excerpt; keep its first line only.
-            let msg = e.message().lines().next().unwrap_or("invalid toml").to_owned();
+            let msg = e
+                .message()
+                .lines()
+                .next()
+                .unwrap_or("invalid toml")
+                .to_owned();
             v.errors.push(ConfigError {
                 file: v.file.clone(),
                 line,
@@ -155,7 +160,10 @@ impl Validator<'_> {
                 continue;
             };
             if listeners.iter().any(|o: &Listener| o.listen == listen) {
-                self.err(span.clone(), format!("listener address `{listen}` used twice"));
+                self.err(
+                    span.clone(),
+                    format!("listener address `{listen}` used twice"),
+                );
             }
             let tls = l.tls.as_ref().map(|t| Tls {
                 cert: self.readable(&t.get_ref().cert, "listeners.tls.cert"),
@@ -168,15 +176,23 @@ impl Validator<'_> {
             });
         }
         if raw.listeners.is_empty() {
-            self.err(0..0, "no `[[listeners]]`: nothing would accept requests".into());
+            self.err(
+                0..0,
+                "no `[[listeners]]`: nothing would accept requests".into(),
+            );
         }
         let clusters: Vec<Cluster> = raw.clusters.iter().map(|c| self.cluster(c)).collect();
         for (i, c) in raw.clusters.iter().enumerate() {
             let name = c.get_ref().name.get_ref();
-            if raw.clusters.get(..i).is_some_and(|before| {
-                before.iter().any(|b| b.get_ref().name.get_ref() == name)
-            }) {
-                self.err(c.get_ref().name.span(), format!("cluster `{name}` defined twice"));
+            if raw
+                .clusters
+                .get(..i)
+                .is_some_and(|before| before.iter().any(|b| b.get_ref().name.get_ref() == name))
+            {
+                self.err(
+                    c.get_ref().name.span(),
+                    format!("cluster `{name}` defined twice"),
+                );
             }
         }
         let routes = raw
@@ -260,7 +276,11 @@ impl Validator<'_> {
             "server.header_read_timeout",
             s.header_read_timeout,
         );
-        s.drain_grace = self.duration(raw.drain_grace.as_ref(), "server.drain_grace", s.drain_grace);
+        s.drain_grace = self.duration(
+            raw.drain_grace.as_ref(),
+            "server.drain_grace",
+            s.drain_grace,
+        );
         s.max_connections_per_ip = raw
             .max_connections_per_ip
             .map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX));
@@ -271,7 +291,8 @@ impl Validator<'_> {
             }
         }
         if let Some(h) = &raw.request_id_header {
-            s.request_id_header = self.header_name(h.get_ref(), h.span(), "server.request_id_header");
+            s.request_id_header =
+                self.header_name(h.get_ref(), h.span(), "server.request_id_header");
         }
         s
     }
@@ -286,17 +307,18 @@ impl Validator<'_> {
             }
         }
         if c.endpoints.get_ref().is_empty() {
-            self.err(c.endpoints.span(), format!("cluster `{name}` has no endpoints"));
+            self.err(
+                c.endpoints.span(),
+                format!("cluster `{name}` has no endpoints"),
+            );
         }
         let lb = match c.lb.as_ref().map(|l| (l.get_ref().as_str(), l.span())) {
             None | Some(("round_robin", _)) => LbPolicy::RoundRobin,
             Some(("least_request", _)) => LbPolicy::LeastRequest,
             Some(("consistent_hash", _)) => LbPolicy::ConsistentHash(match &c.hash_header {
-                Some(h) => HashKey::Header(self.header_name(
-                    h.get_ref(),
-                    h.span(),
-                    "clusters.hash_header",
-                )),
+                Some(h) => {
+                    HashKey::Header(self.header_name(h.get_ref(), h.span(), "clusters.hash_header"))
+                }
                 None => HashKey::ClientIp,
             }),
             Some((other, span)) => {
@@ -312,31 +334,48 @@ impl Validator<'_> {
         if let (Some(h), false) = (&c.hash_header, matches!(lb, LbPolicy::ConsistentHash(_))) {
             self.err(
                 h.span(),
-                format!("`clusters.hash_header` needs `lb = \"consistent_hash\"` in cluster `{name}`"),
+                format!(
+                    "`clusters.hash_header` needs `lb = \"consistent_hash\"` in cluster `{name}`"
+                ),
             );
         }
         let health_check = c.health_check.as_ref().map(|h| {
-            let path = h.path.as_ref().map_or_else(|| "/healthz".to_owned(), |p| {
-                if !p.get_ref().starts_with('/') {
-                    self.err(
-                        p.span(),
-                        format!("`clusters.health_check.path`: `{}` must start with `/`", p.get_ref()),
-                    );
-                }
-                p.get_ref().clone()
-            });
+            let path = h.path.as_ref().map_or_else(
+                || "/healthz".to_owned(),
+                |p| {
+                    if !p.get_ref().starts_with('/') {
+                        self.err(
+                            p.span(),
+                            format!(
+                                "`clusters.health_check.path`: `{}` must start with `/`",
+                                p.get_ref()
+                            ),
+                        );
+                    }
+                    p.get_ref().clone()
+                },
+            );
             let mut threshold = |t: &Option<S<u64>>, key: &str, default: u32| match t {
                 None => default,
                 Some(t) if *t.get_ref() == 0 || *t.get_ref() > 1000 => {
-                    self.err(t.span(), format!("`{key}`: `{}` is outside 1..=1000", t.get_ref()));
+                    self.err(
+                        t.span(),
+                        format!("`{key}`: `{}` is outside 1..=1000", t.get_ref()),
+                    );
                     default
                 }
                 Some(t) => u32::try_from(*t.get_ref()).unwrap_or(default),
             };
-            let healthy_threshold =
-                threshold(&h.healthy_threshold, "clusters.health_check.healthy_threshold", 2);
-            let unhealthy_threshold =
-                threshold(&h.unhealthy_threshold, "clusters.health_check.unhealthy_threshold", 3);
+            let healthy_threshold = threshold(
+                &h.healthy_threshold,
+                "clusters.health_check.healthy_threshold",
+                2,
+            );
+            let unhealthy_threshold = threshold(
+                &h.unhealthy_threshold,
+                "clusters.health_check.unhealthy_threshold",
+                3,
+            );
             HealthCheck {
                 path,
                 interval: self.duration(
@@ -370,7 +409,10 @@ impl Validator<'_> {
             Some(b) if !(0.0..=1.0).contains(b.get_ref()) => {
                 self.err(
                     b.span(),
-                    format!("`clusters.retry.budget_ratio`: `{}` is outside 0.0..=1.0", b.get_ref()),
+                    format!(
+                        "`clusters.retry.budget_ratio`: `{}` is outside 0.0..=1.0",
+                        b.get_ref()
+                    ),
                 );
                 0.2
             }
@@ -446,7 +488,10 @@ impl Validator<'_> {
         for m in &r.methods {
             let up = m.get_ref().to_ascii_uppercase();
             if up.is_empty() || !up.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-') {
-                self.err(m.span(), format!("`routes.methods`: invalid method `{}`", m.get_ref()));
+                self.err(
+                    m.span(),
+                    format!("`routes.methods`: invalid method `{}`", m.get_ref()),
+                );
             }
             methods.push(up);
         }
@@ -456,18 +501,16 @@ impl Validator<'_> {
             headers.push((k, v.clone()));
         }
         let action = match (&r.cluster, &r.respond) {
-            (Some(c), None) => {
-                match clusters.iter().position(|k| &k.name == c.get_ref()) {
-                    Some(idx) => Action::Cluster(idx),
-                    None => {
-                        self.err(
-                            c.span(),
-                            format!("route `{name}`: unknown cluster `{}`", c.get_ref()),
-                        );
-                        return None;
-                    }
+            (Some(c), None) => match clusters.iter().position(|k| &k.name == c.get_ref()) {
+                Some(idx) => Action::Cluster(idx),
+                None => {
+                    self.err(
+                        c.span(),
+                        format!("route `{name}`: unknown cluster `{}`", c.get_ref()),
+                    );
+                    return None;
                 }
-            }
+            },
             (None, Some(resp)) => {
                 let rr = resp.get_ref();
                 let status = *rr.status.get_ref();
@@ -548,7 +591,10 @@ impl Validator<'_> {
 
     fn path_literal(&mut self, p: &S<String>, key: &str) {
         if !p.get_ref().starts_with('/') {
-            self.err(p.span(), format!("`{key}`: `{}` must start with `/`", p.get_ref()));
+            self.err(
+                p.span(),
+                format!("`{key}`: `{}` must start with `/`", p.get_ref()),
+            );
         }
     }
 

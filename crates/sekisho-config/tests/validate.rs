@@ -16,7 +16,10 @@ fn example_file_is_valid() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/sekisho.toml");
     let c = load(&path).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(c.routes.len(), 5);
-    assert!(matches!(c.routes[0].action, Action::Respond { status: 200, .. }));
+    assert!(matches!(
+        c.routes[0].action,
+        Action::Respond { status: 200, .. }
+    ));
     assert!(matches!(c.routes[2].path, PathMatch::Regex(_)));
     assert_eq!(c.clusters[0].lb, LbPolicy::LeastRequest);
     assert_eq!(c.server.trusted_proxies.len(), 2);
@@ -44,18 +47,42 @@ lb = "random"
 "#;
     let e = errors(text);
     assert_eq!(e.len(), 5, "{e:#?}");
-    assert!(e[0].starts_with("t.toml:3: ") && e[0].contains("`127.0.0.1:notaport`"), "{}", e[0]);
-    assert!(e[1].starts_with("t.toml:6: ") && e[1].contains("`(unclosed`"), "{}", e[1]);
-    assert!(e[2].starts_with("t.toml:11: ") && e[2].contains("unknown cluster `missing`"), "{}", e[2]);
-    assert!(e[3].starts_with("t.toml:16: ") && e[3].contains("5 parsecs"), "{}", e[3]);
-    assert!(e[4].starts_with("t.toml:17: ") && e[4].contains("`random`"), "{}", e[4]);
+    assert!(
+        e[0].starts_with("t.toml:3: ") && e[0].contains("`127.0.0.1:notaport`"),
+        "{}",
+        e[0]
+    );
+    assert!(
+        e[1].starts_with("t.toml:6: ") && e[1].contains("`(unclosed`"),
+        "{}",
+        e[1]
+    );
+    assert!(
+        e[2].starts_with("t.toml:11: ") && e[2].contains("unknown cluster `missing`"),
+        "{}",
+        e[2]
+    );
+    assert!(
+        e[3].starts_with("t.toml:16: ") && e[3].contains("5 parsecs"),
+        "{}",
+        e[3]
+    );
+    assert!(
+        e[4].starts_with("t.toml:17: ") && e[4].contains("`random`"),
+        "{}",
+        e[4]
+    );
 }
 
 #[test]
 fn syntax_and_unknown_keys_name_the_line() {
     let e = errors("[[listeners]]\nlisten = \"127.0.0.1:1\"\nlisten_on = 3\n");
     assert_eq!(e.len(), 1);
-    assert!(e[0].starts_with("t.toml:3: ") && e[0].contains("listen_on"), "{}", e[0]);
+    assert!(
+        e[0].starts_with("t.toml:3: ") && e[0].contains("listen_on"),
+        "{}",
+        e[0]
+    );
     let e = errors("[[listeners]\n");
     assert!(e[0].starts_with("t.toml:1: "), "{}", e[0]);
 }

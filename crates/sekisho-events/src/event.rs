@@ -24,7 +24,7 @@ pub struct Event {
     pub path: String,
     /// Query string without the `?`, empty when absent.
     pub query: String,
-    /// `HTTP/1.1`, `HTTP/2`, …
+    /// `HTTP/1.0`, `HTTP/1.1`, `HTTP/2.0`.
     pub protocol: String,
     /// Status sent to the client (also when a phase answered itself, e.g. 403).
     pub status: u16,

@@ -133,7 +133,8 @@ pub fn request_id(headers: &HeaderMap, header: &str) -> String {
     if let Some(v) = headers.get(header).and_then(|v| v.to_str().ok()) {
         let ok = !v.is_empty()
             && v.len() <= 128
-            && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
+            && v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
         if ok {
             return v.to_owned();
         }
@@ -183,7 +184,12 @@ mod tests {
 
     #[test]
     fn strips_connection_named_headers() {
-        let mut m = h(&[("connection", "x-secret, close"), ("x-secret", "1"), ("te", "trailers"), ("a", "b")]);
+        let mut m = h(&[
+            ("connection", "x-secret, close"),
+            ("x-secret", "1"),
+            ("te", "trailers"),
+            ("a", "b"),
+        ]);
         strip_hop_by_hop(&mut m);
         assert_eq!(m.len(), 1);
     }

@@ -20,7 +20,10 @@ use tokio::sync::{watch, Notify};
 #[derive(Debug)]
 pub enum GatewayError {
     /// A listener address could not be bound.
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     /// A TLS certificate or key could not be loaded.
     Tls { listener: String, message: String },
     /// The event sink could not be opened.
@@ -102,7 +105,11 @@ impl Shared {
     pub fn admit(self: &Arc<Self>, ip: IpAddr) -> Option<ConnGuard> {
         let limit = self.live.load().config.server.max_connections_per_ip;
         {
-            let mut m = self.conns.per_ip.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut m = self
+                .conns
+                .per_ip
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
             let n = m.entry(ip).or_insert(0);
             if limit > 0 && *n >= limit {
                 return None;
@@ -147,7 +154,10 @@ impl Gateway {
         };
         let mut inherited = options.inherited;
         let mut take = |addr: SocketAddr| -> Result<std::net::TcpListener, GatewayError> {
-            if let Some(pos) = inherited.iter().position(|l| l.local_addr().ok() == Some(addr)) {
+            if let Some(pos) = inherited
+                .iter()
+                .position(|l| l.local_addr().ok() == Some(addr))
+            {
                 return Ok(inherited.swap_remove(pos));
             }
             bind(addr)
@@ -155,10 +165,12 @@ impl Gateway {
         let mut bound = Vec::new();
         for l in &config.listeners {
             let tls = match &l.tls {
-                Some(t) => Some(crate::tls::acceptor(t).map_err(|message| GatewayError::Tls {
-                    listener: l.name.clone(),
-                    message,
-                })?),
+                Some(t) => Some(
+                    crate::tls::acceptor(t).map_err(|message| GatewayError::Tls {
+                        listener: l.name.clone(),
+                        message,
+                    })?,
+                ),
                 None => None,
             };
             bound.push((take(l.listen)?, tls));
@@ -186,21 +198,30 @@ impl Gateway {
             if let Ok(dup) = sock.try_clone() {
                 sockets.push(dup);
             }
-            let l = tokio::net::TcpListener::from_std(sock).map_err(|source| GatewayError::Bind { addr, source })?;
+            let l = tokio::net::TcpListener::from_std(sock)
+                .map_err(|source| GatewayError::Bind { addr, source })?;
             listeners.push(addr);
             tokio::spawn(crate::listener::accept_loop(Arc::clone(&shared), l, tls));
         }
-        let admin = admin_sock.local_addr().map_err(|source| GatewayError::Bind {
-            addr: SocketAddr::from(([0, 0, 0, 0], 0)),
-            source,
-        })?;
+        let admin = admin_sock
+            .local_addr()
+            .map_err(|source| GatewayError::Bind {
+                addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+                source,
+            })?;
         if let Ok(dup) = admin_sock.try_clone() {
             sockets.push(dup);
         }
-        let admin_l = tokio::net::TcpListener::from_std(admin_sock)
-            .map_err(|source| GatewayError::Bind { addr: admin, source })?;
+        let admin_l =
+            tokio::net::TcpListener::from_std(admin_sock).map_err(|source| GatewayError::Bind {
+                addr: admin,
+                source,
+            })?;
         tokio::spawn(crate::admin::serve(Arc::clone(&shared), admin_l));
-        *shared.sockets.lock().unwrap_or_else(PoisonError::into_inner) = sockets;
+        *shared
+            .sockets
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = sockets;
         Ok(Gateway {
             shared,
             listeners,
@@ -239,15 +260,24 @@ impl Gateway {
     pub fn reload(&self, config: Config) -> u64 {
         let old = self.shared.live.load_full();
         let oc = &old.config;
-        if oc.listeners.iter().map(|l| l.listen).ne(config.listeners.iter().map(|l| l.listen))
+        if oc
+            .listeners
+            .iter()
+            .map(|l| l.listen)
+            .ne(config.listeners.iter().map(|l| l.listen))
             || oc.admin.listen != config.admin.listen
         {
-            tracing::warn!("listener addresses changed: they take effect after a restart or upgrade");
+            tracing::warn!(
+                "listener addresses changed: they take effect after a restart or upgrade"
+            );
         }
         let generation = old.generation + 1;
         let live = Live::build(config, generation, Some(&old), self.shared.phases.clone());
         self.shared.live.store(Arc::new(live));
-        self.shared.metrics.reloads_ok.fetch_add(1, Ordering::Relaxed);
+        self.shared
+            .metrics
+            .reloads_ok
+            .fetch_add(1, Ordering::Relaxed);
         generation
     }
 
@@ -257,7 +287,10 @@ impl Gateway {
         match sekisho_config::load(path) {
             Ok(c) => Ok(self.reload(c)),
             Err(e) => {
-                self.shared.metrics.reloads_failed.fetch_add(1, Ordering::Relaxed);
+                self.shared
+                    .metrics
+                    .reloads_failed
+                    .fetch_add(1, Ordering::Relaxed);
                 Err(e)
             }
         }
@@ -315,7 +348,8 @@ impl Gateway {
 fn bind(addr: SocketAddr) -> Result<std::net::TcpListener, GatewayError> {
     let err = |source| GatewayError::Bind { addr, source };
     let domain = socket2::Domain::for_address(addr);
-    let s = socket2::Socket::new(domain, socket2::Type::STREAM, Some(socket2::Protocol::TCP)).map_err(err)?;
+    let s = socket2::Socket::new(domain, socket2::Type::STREAM, Some(socket2::Protocol::TCP))
+        .map_err(err)?;
     s.set_reuse_address(true).map_err(err)?;
     s.set_nonblocking(true).map_err(err)?;
     s.bind(&addr.into()).map_err(err)?;

@@ -34,7 +34,7 @@ pub async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, tls: Option
     loop {
         let accepted = tokio::select! {
             biased;
-            _ = drain.wait_for(|d| *d) => return,
+            () = draining(&mut drain) => return,
             r = listener.accept() => r,
         };
         let (stream, peer) = match accepted {
@@ -46,10 +46,16 @@ pub async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, tls: Option
                 continue;
             }
         };
-        shared.metrics.connections_total.fetch_add(1, Ordering::Relaxed);
+        shared
+            .metrics
+            .connections_total
+            .fetch_add(1, Ordering::Relaxed);
         // Connection guard: the per-IP connection limit is checked before any byte is read.
         let Some(guard) = shared.admit(peer.ip()) else {
-            shared.metrics.connections_refused.fetch_add(1, Ordering::Relaxed);
+            shared
+                .metrics
+                .connections_refused
+                .fetch_add(1, Ordering::Relaxed);
             continue;
         };
         let _ = stream.set_nodelay(true);
@@ -57,7 +63,13 @@ pub async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, tls: Option
     }
 }
 
-async fn serve(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr, tls: Option<TlsAcceptor>, _guard: ConnGuard) {
+async fn serve(
+    shared: Arc<Shared>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    tls: Option<TlsAcceptor>,
+    _guard: ConnGuard,
+) {
     let live = shared.live.load_full();
     let server = &live.config.server;
     let started = Instant::now();
@@ -93,7 +105,10 @@ async fn serve(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr, tls: Op
         }
     };
     let verdicts = Arc::new(Verdicts::default());
-    let io = Scanned::new(io, HeadScanner::new(server.max_header_bytes, Arc::clone(&verdicts)));
+    let io = Scanned::new(
+        io,
+        HeadScanner::new(server.max_header_bytes, Arc::clone(&verdicts)),
+    );
     let conn = Arc::new(ConnInfo {
         peer,
         tls: tls_info,
@@ -123,7 +138,7 @@ async fn serve(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr, tls: Op
     let mut drain = shared.drain_tx.subscribe();
     let result = tokio::select! {
         r = connection.as_mut() => r,
-        _ = drain.wait_for(|d| *d) => {
+        () = draining(&mut drain) => {
             // HTTP/1: finish the request in flight, then close; HTTP/2: GOAWAY.
             connection.as_mut().graceful_shutdown();
             connection.as_mut().await
@@ -136,7 +151,12 @@ async fn serve(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr, tls: Op
 
 /// hyper answers malformed request heads itself (400, 431, 414); the pipeline never sees
 /// them, so their event is written here.
-fn parse_error_event(shared: &Shared, conn: &ConnInfo, err: &(dyn std::error::Error + 'static), started: Instant) {
+fn parse_error_event(
+    shared: &Shared,
+    conn: &ConnInfo,
+    err: &(dyn std::error::Error + 'static),
+    started: Instant,
+) {
     let Some(h) = err.downcast_ref::<hyper::Error>() else {
         return;
     };
@@ -168,4 +188,9 @@ fn parse_error_event(shared: &Shared, conn: &ConnInfo, err: &(dyn std::error::Er
         reason: text,
     });
     sink.emit(ev);
+}
+
+/// Resolves once the gateway drains (the watch guard must not live across an await).
+pub(crate) async fn draining(rx: &mut tokio::sync::watch::Receiver<bool>) {
+    let _ = rx.wait_for(|d| *d).await;
 }

@@ -21,12 +21,18 @@ pub struct Live {
 impl Live {
     /// Builds a generation; endpoint health carries over from `previous` by cluster
     /// name and address. Must run inside the tokio runtime (health checks are spawned).
-    pub fn build(config: Config, generation: u64, previous: Option<&Live>, phases: Vec<Arc<dyn Phase>>) -> Live {
+    pub fn build(
+        config: Config,
+        generation: u64,
+        previous: Option<&Live>,
+        phases: Vec<Arc<dyn Phase>>,
+    ) -> Live {
         let clusters = config
             .clusters
             .iter()
             .map(|c| {
-                let prev = previous.and_then(|p| p.clusters.iter().find(|o| o.config.name == c.name));
+                let prev =
+                    previous.and_then(|p| p.clusters.iter().find(|o| o.config.name == c.name));
                 let state = Arc::new(ClusterState::new(c.clone(), prev.map(|a| a.as_ref())));
                 spawn_health_checks(&state);
                 state

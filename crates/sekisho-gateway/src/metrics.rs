@@ -92,20 +92,33 @@ impl Metrics {
                 "sekisho_request_duration_seconds_bucket{{route=\"{r}\",le=\"+Inf\"}} {}",
                 s.count
             );
-            let _ = writeln!(out, "sekisho_request_duration_seconds_sum{{route=\"{r}\"}} {}", s.sum);
-            let _ = writeln!(out, "sekisho_request_duration_seconds_count{{route=\"{r}\"}} {}", s.count);
+            let _ = writeln!(
+                out,
+                "sekisho_request_duration_seconds_sum{{route=\"{r}\"}} {}",
+                s.sum
+            );
+            let _ = writeln!(
+                out,
+                "sekisho_request_duration_seconds_count{{route=\"{r}\"}} {}",
+                s.count
+            );
         }
     }
 }
 
 /// Escapes a label value.
 pub fn escape(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 /// Appends one gauge or counter family with a single unlabelled sample.
 pub fn single(out: &mut String, name: &str, kind: &str, help: &str, value: impl std::fmt::Display) {
-    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+    let _ = writeln!(
+        out,
+        "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+    );
 }
 
 /// Reads a counter.

@@ -31,7 +31,11 @@ use std::time::Instant;
 
 /// Handles one request from head to event. Never fails: every problem becomes a response
 /// (and a decision in the event).
-pub(crate) async fn handle(shared: Arc<Shared>, conn: Arc<ConnInfo>, req: Request<Incoming>) -> Response<RespBody> {
+pub(crate) async fn handle(
+    shared: Arc<Shared>,
+    conn: Arc<ConnInfo>,
+    req: Request<Incoming>,
+) -> Response<RespBody> {
     // One generation of the configuration for the whole request, even across a reload.
     let live = shared.live.load_full();
     let server = &live.config.server;
@@ -86,9 +90,14 @@ pub(crate) async fn handle(shared: Arc<Shared>, conn: Arc<ConnInfo>, req: Reques
     // 6. Read the whole body (up to the route's limit) before a single byte goes
     //    upstream, so that the body phase judges all of it. Streaming routes skip this.
     let body = if route.stream_body {
-        Outgoing::Stream(Limited::new(body, usize::try_from(route.max_body_bytes).unwrap_or(usize::MAX))
+        Outgoing::Stream(
+            Limited::new(
+                body,
+                usize::try_from(route.max_body_bytes).unwrap_or(usize::MAX),
+            )
             .map_err(Into::into)
-            .boxed_unsync())
+            .boxed_unsync(),
+        )
     } else {
         match read_body(body, &parts, route.max_body_bytes).await {
             Ok(b) => Outgoing::Buffered(b),
@@ -113,7 +122,11 @@ pub(crate) async fn handle(shared: Arc<Shared>, conn: Arc<ConnInfo>, req: Reques
 
     // 8. Fixed answers: after the phases, so that a fixed route is guarded like any other.
     let cluster = match &route.action {
-        Action::Respond { status, body, content_type } => {
+        Action::Respond {
+            status,
+            body,
+            content_type,
+        } => {
             let mut resp = Response::new(full(body.clone()));
             *resp.status_mut() = StatusCode::from_u16(*status).unwrap_or(StatusCode::OK);
             if let Ok(v) = HeaderValue::from_str(content_type) {
@@ -123,14 +136,29 @@ pub(crate) async fn handle(shared: Arc<Shared>, conn: Arc<ConnInfo>, req: Reques
         }
         Action::Cluster(i) => match live.clusters.get(*i) {
             Some(c) => c,
-            None => return done.reply(ctx, ev, StatusCode::INTERNAL_SERVER_ERROR, "no cluster", false),
+            None => {
+                return done.reply(
+                    ctx,
+                    ev,
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "no cluster",
+                    false,
+                )
+            }
         },
     };
 
     // 9. The upstream request: the route's path rewrite and header operations, then
     //    hop-by-hop removal and the forwarding headers (after the route's own edits, so a
     //    route cannot forge them).
-    prepare_upstream(&mut parts, route, &ctx, &conn, &server.trusted_proxies, &server.request_id_header);
+    prepare_upstream(
+        &mut parts,
+        route,
+        &ctx,
+        &conn,
+        &server.trusted_proxies,
+        &server.request_id_header,
+    );
 
     // 10. Upstream: load balancing, passive ejection, retries of idempotent requests
     //     within the budget, timeouts (504), connect failures (502).
@@ -161,7 +189,11 @@ enum Refusal {
 
 /// The strict checks that need the parsed request: an oversized target (414) and the
 /// scanner's verdict on this head (400).
-fn strict_check(conn: &ConnInfo, parts: &http::request::Parts, max_uri: usize) -> Option<(StatusCode, &'static str)> {
+fn strict_check(
+    conn: &ConnInfo,
+    parts: &http::request::Parts,
+    max_uri: usize,
+) -> Option<(StatusCode, &'static str)> {
     if parts.version < Version::HTTP_2 {
         if let Some(reason) = conn.verdicts.next() {
             return Some((StatusCode::BAD_REQUEST, reason));
@@ -171,7 +203,10 @@ fn strict_check(conn: &ConnInfo, parts: &http::request::Parts, max_uri: usize) -
             return Some((StatusCode::BAD_REQUEST, "more than one host header"));
         }
         if hosts == 0 && parts.version == Version::HTTP_11 {
-            return Some((StatusCode::BAD_REQUEST, "http/1.1 request without host header"));
+            return Some((
+                StatusCode::BAD_REQUEST,
+                "http/1.1 request without host header",
+            ));
         }
     }
     let target = parts.uri.path_and_query().map_or(0, |p| p.as_str().len());
@@ -183,21 +218,35 @@ fn strict_check(conn: &ConnInfo, parts: &http::request::Parts, max_uri: usize) -
 
 /// Reads the whole body, refusing more than `limit` bytes with 413 (at once when the
 /// declared `Content-Length` is already too large) and a malformed body with 400.
-async fn read_body(body: Incoming, parts: &http::request::Parts, limit: u64) -> Result<Bytes, (StatusCode, &'static str)> {
+async fn read_body(
+    body: Incoming,
+    parts: &http::request::Parts,
+    limit: u64,
+) -> Result<Bytes, (StatusCode, &'static str)> {
     let declared = parts
         .headers
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit) {
-        return Err((StatusCode::PAYLOAD_TOO_LARGE, "request body larger than the route allows"));
+        return Err((
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request body larger than the route allows",
+        ));
     }
-    match Limited::new(body, usize::try_from(limit).unwrap_or(usize::MAX)).collect().await {
+    match Limited::new(body, usize::try_from(limit).unwrap_or(usize::MAX))
+        .collect()
+        .await
+    {
         Ok(c) => Ok(c.to_bytes()),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-            Err((StatusCode::PAYLOAD_TOO_LARGE, "request body larger than the route allows"))
-        }
-        Err(_) => Err((StatusCode::BAD_REQUEST, "malformed or interrupted request body")),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err((
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request body larger than the route allows",
+        )),
+        Err(_) => Err((
+            StatusCode::BAD_REQUEST,
+            "malformed or interrupted request body",
+        )),
     }
 }
 
@@ -215,7 +264,11 @@ fn prepare_upstream(
         None => path,
     };
     if !parts.headers.contains_key(http::header::HOST) {
-        if let Some(v) = parts.uri.authority().and_then(|a| HeaderValue::from_str(a.as_str()).ok()) {
+        if let Some(v) = parts
+            .uri
+            .authority()
+            .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
+        {
             parts.headers.insert(http::header::HOST, v);
         }
     }
@@ -241,14 +294,20 @@ fn apply_ops(headers: &mut http::HeaderMap, ops: &sekisho_config::HeaderOps) {
         headers.remove(name.as_str());
     }
     for (name, value) in &ops.set {
-        if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
             headers.insert(n, v);
         }
     }
 }
 
 fn idempotent(m: &Method) -> bool {
-    matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE | Method::PUT | Method::DELETE)
+    matches!(
+        *m,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE | Method::PUT | Method::DELETE
+    )
 }
 
 /// Sends the request to one endpoint after another until one answers, the attempts or
@@ -263,9 +322,15 @@ async fn forward(
     body: Outgoing,
 ) -> Result<Response<Incoming>, Refusal> {
     let retryable = idempotent(&parts.method) && matches!(body, Outgoing::Buffered(_));
-    let attempts = 1 + if retryable { cluster.config.retry.attempts } else { 0 };
+    let attempts = 1 + if retryable {
+        cluster.config.retry.attempts
+    } else {
+        0
+    };
     let hash_value: Option<Vec<u8>> = match &cluster.config.lb {
-        LbPolicy::ConsistentHash(HashKey::Header(h)) => parts.headers.get(h.as_str()).map(|v| v.as_bytes().to_vec()),
+        LbPolicy::ConsistentHash(HashKey::Header(h)) => {
+            parts.headers.get(h.as_str()).map(|v| v.as_bytes().to_vec())
+        }
         _ => None,
     };
     cluster.budget.request();
@@ -274,8 +339,10 @@ async fn forward(
         Outgoing::Stream(s) => (None, Some(s)),
     };
     let mut exclude = None;
-    let mut last: Result<Response<Incoming>, Refusal> =
-        Err(Refusal::Upstream(StatusCode::SERVICE_UNAVAILABLE, "no upstream endpoint available".into()));
+    let mut last: Result<Response<Incoming>, Refusal> = Err(Refusal::Upstream(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "no upstream endpoint available".into(),
+    ));
     for attempt in 0..attempts {
         if attempt > 0 && !cluster.budget.try_retry() {
             ctx.decide("upstream", "error", "", "retry budget spent");
@@ -284,7 +351,9 @@ async fn forward(
         let Some(i) = cluster.pick(ctx.client_ip, hash_value.as_deref(), exclude) else {
             break;
         };
-        let Some(ep) = cluster.endpoints.get(i) else { break };
+        let Some(ep) = cluster.endpoints.get(i) else {
+            break;
+        };
         let mut p = parts.clone();
         if let Ok(uri) = format!("http://{}{}", ep.addr, parts.uri).parse() {
             p.uri = uri;
@@ -300,7 +369,11 @@ async fn forward(
             (None, None) => break,
         };
         ep.in_flight.fetch_add(1, Ordering::Relaxed);
-        let r = tokio::time::timeout(cluster.config.request_timeout, cluster.client.request(Request::from_parts(p, b))).await;
+        let r = tokio::time::timeout(
+            cluster.config.request_timeout,
+            cluster.client.request(Request::from_parts(p, b)),
+        )
+        .await;
         ep.in_flight.fetch_sub(1, Ordering::Relaxed);
         ctx.upstream = ep.addr.to_string();
         let more = attempt + 1 < attempts;
@@ -309,16 +382,26 @@ async fn forward(
                 let s = resp.status();
                 let failed = s.is_server_error();
                 cluster.record(i, !failed);
-                let retry = more && (s == StatusCode::BAD_GATEWAY || s == StatusCode::SERVICE_UNAVAILABLE);
+                let retry =
+                    more && (s == StatusCode::BAD_GATEWAY || s == StatusCode::SERVICE_UNAVAILABLE);
                 last = Ok(resp);
                 if !retry {
                     return last;
                 }
-                ctx.decide("upstream", "retry", "", &format!("`{}` answered {s}", ep.addr));
+                ctx.decide(
+                    "upstream",
+                    "retry",
+                    "",
+                    &format!("`{}` answered {s}", ep.addr),
+                );
             }
             Ok(Err(e)) => {
                 cluster.record(i, false);
-                let what = if e.is_connect() { "connect to" } else { "request to" };
+                let what = if e.is_connect() {
+                    "connect to"
+                } else {
+                    "request to"
+                };
                 let reason = format!("{what} `{}` failed", ep.addr);
                 if more {
                     ctx.decide("upstream", "retry", "", &reason);
@@ -329,7 +412,10 @@ async fn forward(
                 cluster.record(i, false);
                 return Err(Refusal::Upstream(
                     StatusCode::GATEWAY_TIMEOUT,
-                    format!("`{}` did not answer in {:?}", ep.addr, cluster.config.request_timeout),
+                    format!(
+                        "`{}` did not answer in {:?}",
+                        ep.addr, cluster.config.request_timeout
+                    ),
                 ));
             }
         }
@@ -348,14 +434,24 @@ fn event_skeleton(ctx: &RequestCtx, conn: &ConnInfo, parts: &http::request::Part
         .uri
         .authority()
         .map(|a| a.to_string())
-        .or_else(|| parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).map(str::to_owned))
+        .or_else(|| {
+            parts
+                .headers
+                .get(http::header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .map(str::to_owned)
+        })
         .unwrap_or_default();
     ev.path = parts.uri.path().to_owned();
     ev.query = parts.uri.query().unwrap_or("").to_owned();
     ev.protocol = format!("{:?}", parts.version);
     ev.tls = conn.tls.clone();
     // Request line and header section as sent (approximately, for HTTP/2).
-    let head: usize = parts.headers.iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
+    let head: usize = parts
+        .headers
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len() + 4)
+        .sum();
     ev.bytes_in = (head + parts.method.as_str().len() + parts.uri.to_string().len() + 12) as u64;
     ev
 }
@@ -369,30 +465,60 @@ struct Done<'a> {
 
 impl Done<'_> {
     /// A response the gateway makes itself (error or refusal).
-    fn reply(&self, ctx: RequestCtx, ev: Event, status: StatusCode, text: &str, close: bool) -> Response<RespBody> {
+    fn reply(
+        &self,
+        ctx: RequestCtx,
+        ev: Event,
+        status: StatusCode,
+        text: &str,
+        close: bool,
+    ) -> Response<RespBody> {
         self.own(ctx, ev, status, Bytes::from(format!("{text}\n")), close)
     }
 
     /// A phase's answer.
-    fn phase_reply(&self, ctx: RequestCtx, ev: Event, status: StatusCode, text: Bytes, close: bool) -> Response<RespBody> {
+    fn phase_reply(
+        &self,
+        ctx: RequestCtx,
+        ev: Event,
+        status: StatusCode,
+        text: Bytes,
+        close: bool,
+    ) -> Response<RespBody> {
         self.own(ctx, ev, status, text, close)
     }
 
-    fn own(&self, ctx: RequestCtx, ev: Event, status: StatusCode, text: Bytes, close: bool) -> Response<RespBody> {
+    fn own(
+        &self,
+        ctx: RequestCtx,
+        ev: Event,
+        status: StatusCode,
+        text: Bytes,
+        close: bool,
+    ) -> Response<RespBody> {
         let mut resp = Response::new(full(text));
         *resp.status_mut() = status;
-        resp.headers_mut()
-            .insert(http::header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+        resp.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
         // The request body may be unread: the connection cannot be reused safely.
         if close && self.h1 {
-            resp.headers_mut().insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+            resp.headers_mut()
+                .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
         }
         self.finish(ctx, ev, resp)
     }
 
     /// A routed response (upstream or fixed): the route's header edits and the response
     /// phases apply.
-    fn respond(&self, mut ctx: RequestCtx, ev: Event, route: &Route, resp: Response<RespBody>) -> Response<RespBody> {
+    fn respond(
+        &self,
+        mut ctx: RequestCtx,
+        ev: Event,
+        route: &Route,
+        resp: Response<RespBody>,
+    ) -> Response<RespBody> {
         let (mut parts, body) = resp.into_parts();
         forwarded::strip_hop_by_hop(&mut parts.headers);
         apply_ops(&mut parts.headers, &route.response_headers);
@@ -408,7 +534,12 @@ impl Done<'_> {
 
     /// Stamps the request id, marks the connection for closing while draining, and wraps
     /// the body so that the response-body phases see it and the event is emitted at its end.
-    fn finish(&self, ctx: RequestCtx, mut ev: Event, resp: Response<RespBody>) -> Response<RespBody> {
+    fn finish(
+        &self,
+        ctx: RequestCtx,
+        mut ev: Event,
+        resp: Response<RespBody>,
+    ) -> Response<RespBody> {
         let (mut parts, body) = resp.into_parts();
         if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
             let name = HeaderName::from_bytes(self.live.config.server.request_id_header.as_bytes())
@@ -416,13 +547,19 @@ impl Done<'_> {
             parts.headers.insert(name, v);
         }
         if self.h1 && self.shared.draining.load(Ordering::Relaxed) {
-            parts.headers.insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+            parts
+                .headers
+                .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
         }
         ev.status = parts.status.as_u16();
         ev.route.clone_from(&ctx.route);
         ev.upstream.clone_from(&ctx.upstream);
         ev.decisions = ctx.decisions;
-        let head: usize = parts.headers.iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
+        let head: usize = parts
+            .headers
+            .iter()
+            .map(|(k, v)| k.as_str().len() + v.len() + 4)
+            .sum();
         let observer = EventObserver {
             shared: Arc::clone(self.shared),
             live: Arc::clone(self.live),
@@ -455,7 +592,9 @@ impl BodyObserver for EventObserver {
     }
 
     fn end(&mut self, bytes: u64, complete: bool) {
-        let Some(mut ev) = self.event.take() else { return };
+        let Some(mut ev) = self.event.take() else {
+            return;
+        };
         // 13. The event: exactly one per request, whatever happened above.
         let latency = self.started.elapsed();
         ev.latency_us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);

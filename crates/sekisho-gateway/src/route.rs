@@ -25,7 +25,9 @@ pub fn request_host(req: &Parts) -> String {
 fn strip_port(host: &str) -> &str {
     if host.starts_with('[') {
         // [::1]:8080
-        return host.split_once(']').map_or(host, |(h, _)| h.trim_start_matches('['));
+        return host
+            .split_once(']')
+            .map_or(host, |(h, _)| h.trim_start_matches('['));
     }
     match host.rsplit_once(':') {
         Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
@@ -70,7 +72,10 @@ pub fn matches(route: &Route, req: &Parts, host: &str) -> bool {
 /// The first route that matches, with its index.
 pub fn find<'a>(routes: &'a [Route], req: &Parts) -> Option<(usize, &'a Route)> {
     let host = request_host(req);
-    routes.iter().enumerate().find(|(_, r)| matches(r, req, &host))
+    routes
+        .iter()
+        .enumerate()
+        .find(|(_, r)| matches(r, req, &host))
 }
 
 /// The path the upstream sees after the route's rewrite.
@@ -78,17 +83,19 @@ pub fn find<'a>(routes: &'a [Route], req: &Parts) -> Option<(usize, &'a Route)> 
 /// Example: prefix `/api/` rewritten to `/` turns `/api/users` into `/users`.
 pub fn rewrite_path(route: &Route, path: &str) -> String {
     match (&route.rewrite, &route.path) {
-        (Some(Rewrite::Prefix(to)), PathMatch::Prefix(from)) => match path.strip_prefix(from.as_str()) {
-            Some(rest) => {
-                let joined = format!("{to}{rest}");
-                if joined.starts_with('/') {
-                    joined
-                } else {
-                    format!("/{joined}")
+        (Some(Rewrite::Prefix(to)), PathMatch::Prefix(from)) => {
+            match path.strip_prefix(from.as_str()) {
+                Some(rest) => {
+                    let joined = format!("{to}{rest}");
+                    if joined.starts_with('/') {
+                        joined
+                    } else {
+                        format!("/{joined}")
+                    }
                 }
+                None => path.to_owned(),
             }
-            None => path.to_owned(),
-        },
+        }
         (Some(Rewrite::Regex(re, replace)), _) => {
             let out = re.replace(path, replace.as_str()).into_owned();
             if out.starts_with('/') {

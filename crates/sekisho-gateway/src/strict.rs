@@ -34,7 +34,10 @@ impl Verdicts {
     }
 
     fn push(&self, v: Option<&'static str>) {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).push_back(v);
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push_back(v);
     }
 }
 
@@ -139,7 +142,10 @@ impl HeadScanner {
     /// Judges one complete head and decides how its body is framed.
     fn head(&mut self, head: &[u8]) -> State {
         // hyper skips empty lines before a request line; so do we.
-        let start = head.iter().position(|&b| b != b'\r' && b != b'\n').unwrap_or(0);
+        let start = head
+            .iter()
+            .position(|&b| b != b'\r' && b != b'\n')
+            .unwrap_or(0);
         let head = head.get(start..).unwrap_or_default();
         if head.starts_with(b"PRI * HTTP/2.0") {
             return State::Off;
@@ -229,7 +235,11 @@ impl<T: AsyncRead + Unpin> AsyncRead for Scanned<T> {
 }
 
 impl<T: AsyncWrite + Unpin> AsyncWrite for Scanned<T> {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, b: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        b: &[u8],
+    ) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.inner).poll_write(cx, b)
     }
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -279,7 +289,11 @@ mod tests {
 
     #[test]
     fn flags_cl_and_te_split_across_reads() {
-        let got = run(&[b"POST / HTTP/1.1\r\nContent-Len", b"gth: 4\r\nTransfer-Encoding: chunked\r", b"\n\r\n"]);
+        let got = run(&[
+            b"POST / HTTP/1.1\r\nContent-Len",
+            b"gth: 4\r\nTransfer-Encoding: chunked\r",
+            b"\n\r\n",
+        ]);
         assert_eq!(got.len(), 1);
         assert!(got[0].is_some());
     }

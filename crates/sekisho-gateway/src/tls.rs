@@ -6,8 +6,10 @@ use tokio_rustls::TlsAcceptor;
 
 /// Builds the acceptor for a listener's certificate and key (PEM files).
 pub fn acceptor(tls: &Tls) -> Result<TlsAcceptor, String> {
-    let cert_pem = std::fs::read(&tls.cert).map_err(|e| format!("cannot read `{}`: {e}", tls.cert.display()))?;
-    let key_pem = std::fs::read(&tls.key).map_err(|e| format!("cannot read `{}`: {e}", tls.key.display()))?;
+    let cert_pem = std::fs::read(&tls.cert)
+        .map_err(|e| format!("cannot read `{}`: {e}", tls.cert.display()))?;
+    let key_pem =
+        std::fs::read(&tls.key).map_err(|e| format!("cannot read `{}`: {e}", tls.key.display()))?;
     let certs = rustls_pemfile::certs(&mut cert_pem.as_slice())
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| format!("bad certificate `{}`: {e}", tls.cert.display()))?;

@@ -51,7 +51,10 @@ pub fn inherited_listeners() -> Vec<std::net::TcpListener> {
 
 /// Tells the process that handed us its sockets to drain (it sent `SEKISHO_UPGRADE_PARENT`).
 pub fn notify_parent() -> std::io::Result<()> {
-    let Some(pid) = std::env::var(PARENT_ENV).ok().and_then(|p| p.parse::<i32>().ok()) else {
+    let Some(pid) = std::env::var(PARENT_ENV)
+        .ok()
+        .and_then(|p| p.parse::<i32>().ok())
+    else {
         return Ok(());
     };
     std::env::remove_var(PARENT_ENV);

@@ -38,7 +38,10 @@ impl KeySel {
                 .map(KeySel::Regex)
                 .map_err(|e| format!("invalid key regex `{pat}`: {e}"));
         }
-        let key = key.strip_prefix('\'').and_then(|k| k.strip_suffix('\'')).unwrap_or(key);
+        let key = key
+            .strip_prefix('\'')
+            .and_then(|k| k.strip_suffix('\''))
+            .unwrap_or(key);
         Ok(KeySel::Exact(key.to_ascii_lowercase().into()))
     }
 }
@@ -75,7 +78,10 @@ impl Collection {
     }
 
     /// Members under `sel`, as (key, value) pairs.
-    pub fn select<'a>(&'a self, sel: &'a KeySel) -> impl Iterator<Item = (&'a [u8], &'a [u8])> + 'a {
+    pub fn select<'a>(
+        &'a self,
+        sel: &'a KeySel,
+    ) -> impl Iterator<Item = (&'a [u8], &'a [u8])> + 'a {
         self.entries
             .iter()
             .filter(move |(k, _)| sel.matches(k))
@@ -130,7 +136,10 @@ impl VarStore {
         self.map.is_empty()
     }
 
-    pub fn select<'a>(&'a self, sel: &'a KeySel) -> impl Iterator<Item = (&'a [u8], &'a [u8])> + 'a {
+    pub fn select<'a>(
+        &'a self,
+        sel: &'a KeySel,
+    ) -> impl Iterator<Item = (&'a [u8], &'a [u8])> + 'a {
         let exact = match sel {
             KeySel::Exact(k) => Some(k),
             _ => None,

@@ -7,8 +7,23 @@ use crate::transaction::data::TxData;
 use crate::transaction::eval::LastMatch;
 use std::fmt::Write;
 
+/// Escapes a field as ModSecurity's error log does: `"` and `\` get a backslash, control
+/// bytes become `\xHH`, so that one match is always one line.
 fn esc(s: &str) -> String {
-    s.replace('"', "\\\"")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_ascii_control() => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// `ModSecurity: Warning. Matched "Operator `Rx' with parameter `…' against variable
@@ -26,7 +41,10 @@ pub(crate) fn line(
             let what = match &i.action {
                 Disruptive::Deny => format!("Access denied with code {}", i.status),
                 Disruptive::Drop => "Access denied with connection close".to_string(),
-                Disruptive::Redirect(url) => format!("Access denied with redirection to {url} using status {}", i.status),
+                Disruptive::Redirect(url) => format!(
+                    "Access denied with redirection to {url} using status {}",
+                    i.status
+                ),
             };
             let _ = write!(s, "{what} (phase {}). ", i.phase);
         }

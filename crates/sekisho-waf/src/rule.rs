@@ -98,15 +98,51 @@ impl Rule {
 /// ModSecurity's spelling of an operator name, for log lines.
 pub fn display_name(name: &str) -> &'static str {
     const NAMES: &[&str] = &[
-        "BeginsWith", "Contains", "ContainsWord", "DetectSQLi", "DetectXSS", "EndsWith", "Eq", "FuzzyHash", "Ge",
-        "GeoLookup", "Gt", "InspectFile", "IpMatch", "IpMatchFromFile", "Le", "Lt", "NoMatch", "Pm", "PmFromFile",
-        "Rbl", "Rsub", "Rx", "RxGlobal", "StrEq", "StrMatch", "UnconditionalMatch", "ValidateByteRange",
-        "ValidateDTD", "ValidateHash", "ValidateSchema", "ValidateUrlEncoding", "ValidateUtf8Encoding",
-        "VerifyCC", "VerifyCPF", "VerifySSN", "VerifySVNR", "Within",
+        "BeginsWith",
+        "Contains",
+        "ContainsWord",
+        "DetectSQLi",
+        "DetectXSS",
+        "EndsWith",
+        "Eq",
+        "FuzzyHash",
+        "Ge",
+        "GeoLookup",
+        "Gt",
+        "InspectFile",
+        "IpMatch",
+        "IpMatchFromFile",
+        "Le",
+        "Lt",
+        "NoMatch",
+        "Pm",
+        "PmFromFile",
+        "Rbl",
+        "Rsub",
+        "Rx",
+        "RxGlobal",
+        "StrEq",
+        "StrMatch",
+        "UnconditionalMatch",
+        "ValidateByteRange",
+        "ValidateDTD",
+        "ValidateHash",
+        "ValidateSchema",
+        "ValidateUrlEncoding",
+        "ValidateUtf8Encoding",
+        "VerifyCC",
+        "VerifyCPF",
+        "VerifySSN",
+        "VerifySVNR",
+        "Within",
     ];
     match name {
         "pmf" => "PmFromFile",
         "ipmatchf" => "IpMatchFromFile",
-        _ => NAMES.iter().find(|n| n.eq_ignore_ascii_case(name)).copied().unwrap_or("Unknown"),
+        _ => NAMES
+            .iter()
+            .find(|n| n.eq_ignore_ascii_case(name))
+            .copied()
+            .unwrap_or("Unknown"),
     }
 }

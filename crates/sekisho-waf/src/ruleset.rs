@@ -4,8 +4,8 @@
 //! `SecRuleRemove*`, `SecRuleUpdateTarget*` and `SecRuleUpdateActionById` apply to every
 //! rule of the set, wherever they appear.
 
-use crate::actions::{self, Actions, Disruptive};
 use crate::actions::ctl::TargetRef;
+use crate::actions::{self, Actions, Disruptive};
 use crate::collection::KeySel;
 use crate::config::{Config, EngineMode, LimitAction};
 use crate::error::{Error, Errors};
@@ -23,7 +23,10 @@ use std::sync::Arc;
 #[derive(Debug, Clone)]
 pub(crate) enum Entry {
     /// A rule (index into `rules`) and, for `skipAfter`, the list position to go on from.
-    Rule { idx: usize, skip_to: Option<usize> },
+    Rule {
+        idx: usize,
+        skip_to: Option<usize>,
+    },
     Marker,
 }
 
@@ -46,7 +49,11 @@ pub struct RuleSetBuilder {
 }
 
 fn parse_error(e: sekisho_seclang::ParseError) -> Error {
-    Error::new(e.span.file.to_path_buf(), u32::try_from(e.span.line).unwrap_or(u32::MAX), e.message)
+    Error::new(
+        e.span.file.to_path_buf(),
+        u32::try_from(e.span.line).unwrap_or(u32::MAX),
+        e.message,
+    )
 }
 
 impl RuleSetBuilder {
@@ -70,8 +77,10 @@ impl RuleSetBuilder {
 
     /// Compiles everything added; every error is reported.
     pub fn build(self) -> Result<RuleSet, Errors> {
-        let mut c = Compiler::default();
-        c.errors = self.errors;
+        let mut c = Compiler {
+            errors: self.errors,
+            ..Compiler::default()
+        };
         for d in self.directives {
             c.directive(d);
         }
@@ -98,7 +107,10 @@ fn count_files(dirs: &[Directive], top: &Path) -> usize {
 impl RuleSet {
     /// Loads rule files in order.
     pub fn from_files(paths: &[impl AsRef<Path>]) -> Result<RuleSet, Errors> {
-        paths.iter().fold(RuleSet::builder(), |b, p| b.add_file(p)).build()
+        paths
+            .iter()
+            .fold(RuleSet::builder(), |b, p| b.add_file(p))
+            .build()
     }
 
     /// Loads rule text; `origin` is used for errors and relative `Include`/`@pmFromFile`.
@@ -172,7 +184,11 @@ struct Compiler {
 }
 
 fn err_at(span: &ast::Span, msg: impl Into<String>) -> Error {
-    Error::new(span.file.to_path_buf(), u32::try_from(span.line).unwrap_or(u32::MAX), msg)
+    Error::new(
+        span.file.to_path_buf(),
+        u32::try_from(span.line).unwrap_or(u32::MAX),
+        msg,
+    )
 }
 
 fn phase_of(rule: &ast::Rule) -> u8 {
@@ -198,7 +214,11 @@ impl Compiler {
                     .get(usize::from(phase) - 1)
                     .cloned()
                     .unwrap_or_default();
-                self.pending.push(Pending::Rule { ast: r, defaults, phase });
+                self.pending.push(Pending::Rule {
+                    ast: r,
+                    defaults,
+                    phase,
+                });
             }
             DirectiveKind::Marker(m) => self.pending.push(Pending::Marker(m)),
             DirectiveKind::DefaultAction(list) => self.default_action(&list, &span),
@@ -222,45 +242,64 @@ impl Compiler {
             DirectiveKind::ResponseBodyMimeTypesClear => cfg.response_body_mime_types.clear(),
             DirectiveKind::RequestBodyLimit(n) => cfg.request_body_limit = limit(n),
             DirectiveKind::RequestBodyNoFilesLimit(n) => cfg.request_body_no_files_limit = limit(n),
-            DirectiveKind::RequestBodyLimitAction(a) => cfg.request_body_limit_action = limit_action(a),
+            DirectiveKind::RequestBodyLimitAction(a) => {
+                cfg.request_body_limit_action = limit_action(a)
+            }
             DirectiveKind::ResponseBodyLimit(n) => cfg.response_body_limit = limit(n),
-            DirectiveKind::ResponseBodyLimitAction(a) => cfg.response_body_limit_action = limit_action(a),
+            DirectiveKind::ResponseBodyLimitAction(a) => {
+                cfg.response_body_limit_action = limit_action(a)
+            }
             DirectiveKind::RequestBodyJsonDepthLimit(n) => cfg.json_depth_limit = limit(n),
             DirectiveKind::ArgumentsLimit(n) => cfg.argument_limit = limit(n),
             DirectiveKind::PcreMatchLimit(n) => cfg.pcre_match_limit = Some(n),
             DirectiveKind::RuleRemoveById(ids) => self.removes.push(RuleSel::Ids(ids)),
             DirectiveKind::RuleRemoveByTag(t) => self.removes.push(RuleSel::Tag(t)),
             DirectiveKind::RuleRemoveByMsg(m) => self.removes.push(RuleSel::Msg(m)),
-            DirectiveKind::RuleUpdateTargetById { ids, targets, replace } => self.target_updates.push(TargetUpdate {
+            DirectiveKind::RuleUpdateTargetById {
+                ids,
+                targets,
+                replace,
+            } => self.target_updates.push(TargetUpdate {
                 sel: RuleSel::Ids(ids),
                 targets,
                 replace,
                 span,
             }),
-            DirectiveKind::RuleUpdateTargetByTag { tag, targets } => self.target_updates.push(TargetUpdate {
-                sel: RuleSel::Tag(tag),
-                targets,
-                replace: None,
-                span,
-            }),
-            DirectiveKind::RuleUpdateTargetByMsg { msg, targets } => self.target_updates.push(TargetUpdate {
-                sel: RuleSel::Msg(msg),
-                targets,
-                replace: None,
-                span,
-            }),
-            DirectiveKind::RuleUpdateActionById { id, actions } => self.action_updates.push((id, actions, span)),
+            DirectiveKind::RuleUpdateTargetByTag { tag, targets } => {
+                self.target_updates.push(TargetUpdate {
+                    sel: RuleSel::Tag(tag),
+                    targets,
+                    replace: None,
+                    span,
+                })
+            }
+            DirectiveKind::RuleUpdateTargetByMsg { msg, targets } => {
+                self.target_updates.push(TargetUpdate {
+                    sel: RuleSel::Msg(msg),
+                    targets,
+                    replace: None,
+                    span,
+                })
+            }
+            DirectiveKind::RuleUpdateActionById { id, actions } => {
+                self.action_updates.push((id, actions, span))
+            }
             DirectiveKind::ComponentSignature(s) => cfg.component_signatures.push(s),
             DirectiveKind::WebAppId(s) => cfg.web_app_id = s,
             DirectiveKind::ArgumentSeparator(c) => match u8::try_from(c) {
                 Ok(b) if c.is_ascii() => cfg.argument_separator = b,
-                _ => self.errors.push(err_at(&span, format!("argument separator `{c}` is not ASCII"))),
+                _ => self.errors.push(err_at(
+                    &span,
+                    format!("argument separator `{c}` is not ASCII"),
+                )),
             },
-            DirectiveKind::CookieFormat(v) => {
-                if v != 0 {
-                    self.errors.push(err_at(&span, "`SecCookieFormat 1` is not supported: only version 0 cookies"));
-                }
+            DirectiveKind::CookieFormat(v) if v != 0 => {
+                self.errors.push(err_at(
+                    &span,
+                    "`SecCookieFormat 1` is not supported: only version 0 cookies",
+                ));
             }
+            DirectiveKind::CookieFormat(_) => {}
             DirectiveKind::CollectionTimeout(n) => cfg.collection_timeout = n,
             DirectiveKind::AuditEngine(m) => {
                 cfg.audit_engine = match m {
@@ -271,7 +310,9 @@ impl Compiler {
                 .into()
             }
             DirectiveKind::AuditLogParts(p) => cfg.audit_log_parts = p,
-            DirectiveKind::UnicodeMapFile { code_page, .. } => cfg.unicode_map_code_page = code_page,
+            DirectiveKind::UnicodeMapFile { code_page, .. } => {
+                cfg.unicode_map_code_page = code_page
+            }
             DirectiveKind::GeoLookupDb(p) => {
                 let base = span.file.parent().unwrap_or(Path::new("."));
                 self.geo_db = Some(base.join(p));
@@ -291,7 +332,8 @@ impl Compiler {
             }
         };
         let Some(phase) = a.phase else {
-            self.errors.push(err_at(span, "`SecDefaultAction` needs a `phase`"));
+            self.errors
+                .push(err_at(span, "`SecDefaultAction` needs a `phase`"));
             return;
         };
         let d = Defaults {
@@ -319,7 +361,10 @@ impl Compiler {
                 }
             }
             if !found {
-                self.errors.push(err_at(&span, format!("`SecRuleUpdateActionById`: no rule with id `{id}`")));
+                self.errors.push(err_at(
+                    &span,
+                    format!("`SecRuleUpdateActionById`: no rule with id `{id}`"),
+                ));
             }
         }
 
@@ -330,12 +375,19 @@ impl Compiler {
         for p in pending {
             match p {
                 Pending::Marker(m) => order.push(Slot::Marker(m)),
-                Pending::Rule { ast, defaults, phase } => {
+                Pending::Rule {
+                    ast,
+                    defaults,
+                    phase,
+                } => {
                     let span = ast.span.clone();
                     match self.compile_rule(&ast, &defaults, phase, true) {
                         Some(rule) => {
                             if seen_ids.insert(rule.id, ()).is_some() {
-                                self.errors.push(err_at(&span, format!("duplicate rule id `{}`", rule.id)));
+                                self.errors.push(err_at(
+                                    &span,
+                                    format!("duplicate rule id `{}`", rule.id),
+                                ));
                                 continue;
                             }
                             order.push(Slot::Rule(rules.len()));
@@ -348,7 +400,10 @@ impl Compiler {
         }
 
         self.apply_target_updates(&mut rules);
-        let removed: Vec<bool> = rules.iter().map(|r| self.removes.iter().any(|s| selects(s, r))).collect();
+        let removed: Vec<bool> = rules
+            .iter()
+            .map(|r| self.removes.iter().any(|s| selects(s, r)))
+            .collect();
 
         RuleSet {
             phases: [1u8, 2, 3, 4, 5].map(|ph| build_phase(&rules, &order, &removed, ph)),
@@ -369,7 +424,9 @@ impl Compiler {
                 hit = true;
                 if let Some(rep) = &u.replace {
                     match target_of(rep) {
-                        Ok(t) => r.targets.retain(|x| !(x.var == t.var && same_sel(&x.sel, &t.sel))),
+                        Ok(t) => r
+                            .targets
+                            .retain(|x| !(x.var == t.var && same_sel(&x.sel, &t.sel))),
                         Err(e) => self.errors.push(err_at(&u.span, e)),
                     }
                 }
@@ -398,7 +455,13 @@ impl Compiler {
         *self.chains.entry(names).or_insert(next)
     }
 
-    fn compile_rule(&mut self, src: &ast::Rule, defaults: &Defaults, phase: u8, starter: bool) -> Option<Rule> {
+    fn compile_rule(
+        &mut self,
+        src: &ast::Rule,
+        defaults: &Defaults,
+        phase: u8,
+        starter: bool,
+    ) -> Option<Rule> {
         let span = &src.span;
         let mut ok = true;
         let mut actions = match Actions::parse(&src.actions) {
@@ -413,7 +476,11 @@ impl Compiler {
         if starter && actions.id.is_none() && ok {
             // The parser usually said so already; one error per problem.
             let line = u32::try_from(span.line).unwrap_or(u32::MAX);
-            if !self.errors.iter().any(|e| e.line == line && *e.file == *span.file) {
+            if !self
+                .errors
+                .iter()
+                .any(|e| e.line == line && *e.file == *span.file)
+            {
                 self.errors.push(err_at(span, "rule has no `id` action"));
             }
             ok = false;
@@ -421,16 +488,21 @@ impl Compiler {
         if !starter {
             if actions.id.is_some() || actions.phase.is_some_and(|p| p != phase) {
                 // ModSecurity rejects ids and phases on chained rules.
-                self.errors.push(err_at(span, "a chained rule may not have `id` or `phase`"));
+                self.errors
+                    .push(err_at(span, "a chained rule may not have `id` or `phase`"));
                 ok = false;
             }
             if actions.disruptive.is_some() {
-                self.errors.push(err_at(span, "a chained rule may not have a disruptive action"));
+                self.errors.push(err_at(
+                    span,
+                    "a chained rule may not have a disruptive action",
+                ));
                 ok = false;
             }
         }
         if actions.chain != src.chain.is_some() {
-            self.errors.push(err_at(span, "`chain` without a following rule"));
+            self.errors
+                .push(err_at(span, "`chain` without a following rule"));
             ok = false;
         }
 
@@ -602,11 +674,18 @@ fn merge_actions(old: &mut Vec<ast::Action>, new: &[ast::Action]) {
                 old.retain(|o| o.name != a.name);
             }
         }
-        if a.name == "t" && a.value.as_deref().is_some_and(|v| v.eq_ignore_ascii_case("none")) {
+        if a.name == "t"
+            && a.value
+                .as_deref()
+                .is_some_and(|v| v.eq_ignore_ascii_case("none"))
+        {
             old.retain(|o| o.name != "t");
         }
         // `chain` must stay last so the chained rule still follows.
-        let pos = old.iter().position(|o| o.name == "chain").unwrap_or(old.len());
+        let pos = old
+            .iter()
+            .position(|o| o.name == "chain")
+            .unwrap_or(old.len());
         old.insert(pos, a.clone());
     }
 }
@@ -623,7 +702,10 @@ fn build_phase(rules: &[Rule], order: &[Slot], removed: &[bool], phase: u8) -> V
             Slot::Rule(idx) => {
                 let Some(r) = rules.get(*idx) else { continue };
                 if r.phase == phase && !removed.get(*idx).copied().unwrap_or(false) {
-                    list.push(Entry::Rule { idx: *idx, skip_to: None });
+                    list.push(Entry::Rule {
+                        idx: *idx,
+                        skip_to: None,
+                    });
                 }
             }
         }
@@ -631,7 +713,10 @@ fn build_phase(rules: &[Rule], order: &[Slot], removed: &[bool], phase: u8) -> V
     let len = list.len();
     for (pos, e) in list.iter_mut().enumerate() {
         if let Entry::Rule { idx, skip_to } = e {
-            let Some(target) = rules.get(*idx).and_then(|r| r.actions.skip_after.as_deref()) else {
+            let Some(target) = rules
+                .get(*idx)
+                .and_then(|r| r.actions.skip_after.as_deref())
+            else {
                 continue;
             };
             // Skip to just after the next marker of that name; none left: end of phase.

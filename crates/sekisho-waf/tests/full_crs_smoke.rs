@@ -1,5 +1,10 @@
 //! Smoke test: the whole OWASP CRS v4.28 loads and judges a benign GET and an SQLi GET.
 //! Needs `/work/shared/crs` (or `SEKISHO_CRS_DIR`); fails with a message when missing.
+#![expect(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "test helpers fail loudly outside #[test] functions"
+)]
 
 use sekisho_waf::{RuleSet, Transaction};
 use std::path::PathBuf;
@@ -27,15 +32,24 @@ fn load(extra: &str) -> Arc<RuleSet> {
         .collect();
     files.sort();
     let mut b = RuleSet::builder()
-        .add_str("SecRuleEngine On\nSecRequestBodyAccess On\n", dir.join("engine.conf"))
+        .add_str(
+            "SecRuleEngine On\nSecRequestBodyAccess On\n",
+            dir.join("engine.conf"),
+        )
         .add_file(dir.join("crs-setup.conf.example"))
         .add_str(extra, dir.join("extra.conf"));
     for f in &files {
         b = b.add_file(f);
     }
     let start = Instant::now();
-    let set = b.build().unwrap_or_else(|e| panic!("CRS failed to load:\n{e}"));
-    eprintln!("CRS loaded: {} rules in {:?}", set.rule_count(), start.elapsed());
+    let set = b
+        .build()
+        .unwrap_or_else(|e| panic!("CRS failed to load:\n{e}"));
+    eprintln!(
+        "CRS loaded: {} rules in {:?}",
+        set.rule_count(),
+        start.elapsed()
+    );
     Arc::new(set)
 }
 
@@ -45,8 +59,14 @@ fn get(set: &Arc<RuleSet>, uri: &str) -> Transaction {
     tx.process_uri(uri.as_bytes(), "GET", "HTTP/1.1");
     for (k, v) in [
         ("Host", "www.example.com"),
-        ("User-Agent", "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"),
-        ("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"),
+        (
+            "User-Agent",
+            "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+        ),
+        (
+            "Accept",
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+        ),
         ("Accept-Language", "en-US,en;q=0.5"),
         ("Accept-Encoding", "gzip, deflate, br"),
         ("Connection", "keep-alive"),
@@ -62,17 +82,40 @@ fn get(set: &Arc<RuleSet>, uri: &str) -> Transaction {
 #[test]
 fn full_crs_benign_and_sqli() {
     let set = load("");
-    assert!(set.rule_count() > 500, "only {} rules loaded", set.rule_count());
+    assert!(
+        set.rule_count() > 500,
+        "only {} rules loaded",
+        set.rule_count()
+    );
 
     let benign = get(&set, "/index.html?page=2&sort=name");
-    let ids: Vec<u64> = benign.matched_rules().iter().filter(|m| m.log).map(|m| m.id).collect();
-    assert!(benign.interruption().is_none(), "benign GET blocked: {:?} ({ids:?})", benign.interruption());
-    assert!(ids.is_empty(), "benign GET matched {ids:?}: {:#?}", benign.log_lines());
+    let ids: Vec<u64> = benign
+        .matched_rules()
+        .iter()
+        .filter(|m| m.log)
+        .map(|m| m.id)
+        .collect();
+    assert!(
+        benign.interruption().is_none(),
+        "benign GET blocked: {:?} ({ids:?})",
+        benign.interruption()
+    );
+    assert!(
+        ids.is_empty(),
+        "benign GET matched {ids:?}: {:#?}",
+        benign.log_lines()
+    );
 
     let sqli = get(&set, "/?id=1%27%20OR%20%271%27%3D%271");
     let ids: Vec<u64> = sqli.matched_rules().iter().map(|m| m.id).collect();
-    assert!(ids.contains(&942100), "942100 did not match the SQLi GET; matched {ids:?}");
+    assert!(
+        ids.contains(&942100),
+        "942100 did not match the SQLi GET; matched {ids:?}"
+    );
     let i = sqli.interruption().expect("SQLi GET was not blocked");
     assert_eq!((i.status, i.rule_id), (403, 949110));
-    assert!(sqli.log_lines().iter().any(|l| l.contains("Inbound Anomaly Score Exceeded (Total Score: ")));
+    assert!(sqli
+        .log_lines()
+        .iter()
+        .any(|l| l.contains("Inbound Anomaly Score Exceeded (Total Score: ")));
 }

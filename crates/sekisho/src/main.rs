@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "sekisho", version, about = "API gateway, WAF and API security platform in one binary")]
+#[command(
+    name = "sekisho",
+    version,
+    about = "API gateway, WAF and API security platform in one binary"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

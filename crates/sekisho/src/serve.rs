@@ -36,7 +36,11 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 /// The embedded default: one listener in front of the demo backend, nothing else.
-fn embedded(listen: SocketAddr, admin: SocketAddr, demo: SocketAddr) -> anyhow::Result<sekisho_config::Config> {
+fn embedded(
+    listen: SocketAddr,
+    admin: SocketAddr,
+    demo: SocketAddr,
+) -> anyhow::Result<sekisho_config::Config> {
     let text = format!(
         r#"
 [admin]
@@ -70,10 +74,13 @@ async fn run(args: ServeArgs, inherited: Vec<std::net::TcpListener>) -> anyhow::
             embedded(args.listen, args.admin, demo)?
         }
     };
-    let gw = Gateway::start(config, Options {
-        inherited,
-        ..Options::default()
-    })
+    let gw = Gateway::start(
+        config,
+        Options {
+            inherited,
+            ..Options::default()
+        },
+    )
     .await?;
     for a in gw.listener_addrs() {
         println!("gateway       http://{a}/");

@@ -46,7 +46,11 @@ fn load(files: &[PathBuf]) -> anyhow::Result<RuleSet> {
 
 fn check(files: &[PathBuf]) -> anyhow::Result<()> {
     let set = load(files)?;
-    println!("ok: {} rules from {} files", set.rule_count(), set.file_count());
+    println!(
+        "ok: {} rules from {} files",
+        set.rule_count(),
+        set.file_count()
+    );
     Ok(())
 }
 
@@ -75,7 +79,11 @@ fn parse_request(raw: &[u8]) -> anyhow::Result<RawRequest> {
     let text = String::from_utf8_lossy(line);
     let mut parts = text.splitn(3, ' ');
     let method = parts.next().unwrap_or_default().to_string();
-    let uri = parts.next().context("request line has no URI")?.as_bytes().to_vec();
+    let uri = parts
+        .next()
+        .context("request line has no URI")?
+        .as_bytes()
+        .to_vec();
     let protocol = parts.next().unwrap_or("HTTP/1.1").trim().to_string();
     let mut headers = Vec::new();
     loop {
@@ -87,10 +95,16 @@ fn parse_request(raw: &[u8]) -> anyhow::Result<RawRequest> {
         if l.is_empty() {
             break;
         }
-        let colon = l.iter().position(|&b| b == b':').context("header line without `:`")?;
+        let colon = l
+            .iter()
+            .position(|&b| b == b':')
+            .context("header line without `:`")?;
         let name = l.get(..colon).unwrap_or_default().to_vec();
         let value = l.get(colon + 1..).unwrap_or_default();
-        let start = value.iter().take_while(|b| **b == b' ' || **b == b'\t').count();
+        let start = value
+            .iter()
+            .take_while(|b| **b == b' ' || **b == b'\t')
+            .count();
         headers.push((name, value.get(start..).unwrap_or_default().to_vec()));
     }
     Ok(RawRequest {
@@ -133,7 +147,10 @@ fn eval(rules: &[PathBuf], request: &Path) -> anyhow::Result<()> {
     println!("inbound anomaly score: {inbound}");
     println!("outbound anomaly score: {outbound}");
     match verdict.or_else(|| tx.interruption().cloned()) {
-        Some(i) => println!("verdict: blocked with status {} by rule {} (phase {})", i.status, i.rule_id, i.phase),
+        Some(i) => println!(
+            "verdict: blocked with status {} by rule {} (phase {})",
+            i.status, i.rule_id, i.phase
+        ),
         None => println!("verdict: allowed (engine {:?})", tx.engine_mode()),
     }
     Ok(())
@@ -145,7 +162,10 @@ mod tests {
 
     #[test]
     fn parses_a_raw_request() {
-        let r = parse_request(b"POST /a?b=1 HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n\r\nhello").unwrap();
+        let r = parse_request(
+            b"POST /a?b=1 HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n\r\nhello",
+        )
+        .unwrap();
         assert_eq!(r.method, "POST");
         assert_eq!(r.uri, b"/a?b=1");
         assert_eq!(r.headers.len(), 2);

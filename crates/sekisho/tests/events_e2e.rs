@@ -152,6 +152,78 @@ store = "{store}"
     );
 }
 
+/// Log rotation: after the log file is moved away, `SIGHUP` makes sekisho write to a new
+/// file at the configured path (and nothing is lost in between).
+#[test]
+fn access_log_is_reopened_on_sighup() {
+    let dir = TempDir::new("rotate");
+    let backend = Backend::start();
+    let (admin_port, listen_port) = (free_port(), free_port());
+    let admin: SocketAddr = ([127, 0, 0, 1], admin_port).into();
+    let listen: SocketAddr = ([127, 0, 0, 1], listen_port).into();
+    let log = dir.path().join("access.jsonl");
+    let rotated = dir.path().join("access.jsonl.1");
+    let config = dir.path().join("sekisho.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"[admin]
+listen = "127.0.0.1:{admin_port}"
+
+[[listeners]]
+name = "main"
+listen = "127.0.0.1:{listen_port}"
+
+[[routes]]
+name = "api"
+path_prefix = "/"
+cluster = "backend"
+
+[[clusters]]
+name = "backend"
+endpoints = ["{backend}"]
+
+[events]
+access_log = "{log}"
+"#,
+            backend = backend.addr,
+            log = log.display(),
+        ),
+    )
+    .unwrap();
+    let s = Sekisho::start(dir.path(), &config, admin);
+    let lines = |p: &std::path::Path| {
+        std::fs::read_to_string(p)
+            .map(|t| t.lines().count())
+            .unwrap_or(0)
+    };
+    for i in 0..3 {
+        assert_eq!(
+            http::get(listen, &format!("/before/{i}")).unwrap().status,
+            200
+        );
+    }
+    wait_for(Duration::from_secs(10), "3 events in the log", || {
+        (lines(&log) == 3).then_some(())
+    });
+    std::fs::rename(&log, &rotated).unwrap();
+    signal(s.pid(), "HUP");
+    wait_for(Duration::from_secs(10), "the new access log", || {
+        log.exists().then_some(())
+    });
+    for i in 0..2 {
+        assert_eq!(
+            http::get(listen, &format!("/after/{i}")).unwrap().status,
+            200
+        );
+    }
+    wait_for(Duration::from_secs(10), "2 events in the new log", || {
+        (lines(&log) == 2).then_some(())
+    });
+    assert_eq!(lines(&rotated), 3);
+    assert!(std::fs::read_to_string(&log).unwrap().contains("/after/1"));
+}
+
 #[test]
 fn field_reads_strings_and_numbers() {
     let line = r#"{"v":1,"path":"/a","status":404,"tls":null}"#;

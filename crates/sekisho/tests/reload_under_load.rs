@@ -72,21 +72,50 @@ fn invalid_config(p: &Ports, variant: usize) -> String {
     }
 }
 
-/// Direct children of `pid` (the upgraded process is started by the old one).
-fn children(pid: u32) -> Vec<u32> {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for task in tasks.flatten() {
-        if let Ok(list) = std::fs::read_to_string(task.path().join("children")) {
-            out.extend(
-                list.split_whitespace()
-                    .filter_map(|c| c.parse::<u32>().ok()),
-            );
+/// The pid of the successor the old process logged (`upgrade: new process started … pid=N`).
+fn successor_pid(log: &str) -> Option<u32> {
+    let line = log
+        .lines()
+        .find(|l| l.contains("upgrade: new process started"))?;
+    let plain = strip_ansi(line);
+    let digits: String = plain
+        .split_once("pid=")?
+        .1
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
+/// Removes terminal colour sequences (`ESC [ … m`) from a log line.
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for d in chars.by_ref() {
+                if d.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
         }
     }
     out
+}
+
+/// Kills a process that is not our child (the upgraded one) when the test ends, even on
+/// a failed assertion.
+struct KillOnDrop(u32);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .arg("-KILL")
+            .arg(self.0.to_string())
+            .status();
+    }
 }
 
 fn alive(pid: u32) -> bool {
@@ -177,6 +206,13 @@ fn is_stale(e: &std::io::Error) -> bool {
 }
 
 #[test]
+fn successor_pid_is_read_from_a_coloured_log() {
+    let log = "x\n\u{1b}[2m2026\u{1b}[0m INFO upgrade: new process started; draining \u{1b}[3mpid\u{1b}[0m\u{1b}[2m=\u{1b}[0m15725\n";
+    assert_eq!(successor_pid(log), Some(15725));
+    assert_eq!(successor_pid("nothing"), None);
+}
+
+#[test]
 fn reloads_and_upgrade_under_load_fail_no_request() {
     let dir = TempDir::new("reload");
     let backend = Backend::start();
@@ -205,6 +241,7 @@ fn reloads_and_upgrade_under_load_fail_no_request() {
     }
 
     let mut upgraded_pid = None;
+    let mut _guard = None;
     let invalid_before = first.log_text().matches("sekisho.toml:").count();
     for i in 0..20 {
         std::thread::sleep(Duration::from_millis(250));
@@ -240,8 +277,9 @@ fn reloads_and_upgrade_under_load_fail_no_request() {
             std::fs::write(&config, valid_config(&ports, 100)).unwrap();
             signal(pid, "USR2");
             let new_pid = wait_for(Duration::from_secs(20), "the upgraded process", || {
-                children(pid).into_iter().next()
+                successor_pid(&first.log_text())
             });
+            _guard = Some(KillOnDrop(new_pid));
             wait_for(Duration::from_secs(30), "the old process to exit", || {
                 first.child.try_wait().unwrap().map(|_| ())
             });

@@ -62,7 +62,11 @@ pub fn p2c(c: &ClusterState, ok: &dyn Fn(usize) -> bool) -> Option<usize> {
     let r = c.random();
     let a = *live.get((r % n as u64) as usize)?;
     let b = *live.get(((r >> 32) % n as u64) as usize)?;
-    let load = |i: usize| c.endpoints.get(i).map_or(usize::MAX, |e| e.in_flight.load(Ordering::Relaxed));
+    let load = |i: usize| {
+        c.endpoints
+            .get(i)
+            .map_or(usize::MAX, |e| e.in_flight.load(Ordering::Relaxed))
+    };
     Some(if load(b) < load(a) { b } else { a })
 }
 
@@ -72,7 +76,9 @@ mod tests {
 
     #[test]
     fn ring_spreads_and_is_stable() {
-        let eps: Vec<SocketAddr> = (1..=3).map(|p| SocketAddr::from(([127, 0, 0, 1], p))).collect();
+        let eps: Vec<SocketAddr> = (1..=3)
+            .map(|p| SocketAddr::from(([127, 0, 0, 1], p)))
+            .collect();
         let r = ring(&eps);
         let mut counts = [0usize; 3];
         for k in 0..3000u32 {
@@ -81,6 +87,9 @@ mod tests {
         }
         assert!(counts.iter().all(|&c| c > 700), "{counts:?}");
         let key = hash(b"10.1.2.3");
-        assert_eq!(ring_pick(&r, key, &|_| true), ring_pick(&ring(&eps), key, &|_| true));
+        assert_eq!(
+            ring_pick(&r, key, &|_| true),
+            ring_pick(&ring(&eps), key, &|_| true)
+        );
     }
 }

@@ -15,7 +15,6 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use sekisho_config::{Cluster, LbPolicy};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::Instant;
 
 /// One endpoint of a cluster and what is known about its health.
@@ -95,12 +94,18 @@ impl ClusterState {
 
     /// Whether the endpoint may take traffic: healthy and not ejected.
     pub fn available(&self, e: &Endpoint) -> bool {
-        e.healthy.load(Ordering::Relaxed) && e.ejected_until_ms.load(Ordering::Relaxed) <= self.now_ms()
+        e.healthy.load(Ordering::Relaxed)
+            && e.ejected_until_ms.load(Ordering::Relaxed) <= self.now_ms()
     }
 
     /// Picks an endpoint for a request, avoiding `exclude` (a failed attempt) when
     /// another is available. `None`: no endpoint is available.
-    pub fn pick(&self, client_ip: IpAddr, hash_value: Option<&[u8]>, exclude: Option<usize>) -> Option<usize> {
+    pub fn pick(
+        &self,
+        client_ip: IpAddr,
+        hash_value: Option<&[u8]>,
+        exclude: Option<usize>,
+    ) -> Option<usize> {
         let ok = |i: usize| {
             Some(i) != exclude && self.endpoints.get(i).is_some_and(|e| self.available(e))
         };
@@ -120,7 +125,9 @@ impl ClusterState {
             }
         };
         // Nothing else available: the excluded endpoint is better than no answer.
-        first.or_else(|| exclude.filter(|&i| self.endpoints.get(i).is_some_and(|e| self.available(e))))
+        first.or_else(|| {
+            exclude.filter(|&i| self.endpoints.get(i).is_some_and(|e| self.available(e)))
+        })
     }
 
     fn random(&self) -> u64 {
@@ -135,7 +142,9 @@ impl ClusterState {
 
     /// Records the outcome of a request to endpoint `i` for passive ejection.
     pub fn record(&self, i: usize, success: bool) {
-        let Some(e) = self.endpoints.get(i) else { return };
+        let Some(e) = self.endpoints.get(i) else {
+            return;
+        };
         if success {
             e.failures.store(0, Ordering::Relaxed);
             return;

@@ -144,8 +144,40 @@ mod tests {
         assert!(fp("1/*!UNION*/SELECT 1").is_some());
     }
 
+    /// Fingerprints of classic payloads (cross-checked against another libinjection port).
+    #[test]
+    fn classic_fingerprints() {
+        let cases = [
+            ("1 UNION SELECT 1,2,3--", "1UE1c"),
+            ("' OR 1=1--", "s&1c"),
+            ("admin' --", "sc"),
+            ("1; DROP TABLE users--", "1;Tnn"),
+            ("' UNION ALL SELECT NULL,NULL--", "sUEvc"),
+            ("1' AND SLEEP(5)#", "s&f(1"),
+            ("-1 OR 2+2=4", "1&1"),
+            ("';exec master..xp_cmdshell 'dir'--", "s;Tns"),
+            ("1' waitfor delay '0:0:5'--", "sEsc"),
+            ("1 /*!50000UNION*/ SELECT 1", "X"),
+            ("1.0f UNION SELECT 1", "1UE1"),
+            ("1 GROUP BY 1 HAVING 1=1", "1B1B1"),
+            ("1 IN (SELECT 1)", "1o(E1"),
+            ("{ `` }", "X"),
+            ("SELECT CHAR(0x41)", "Ef(1)"),
+            ("x' AND 1=CONVERT(int,@@version)--", "s&1of"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(fp(input).as_deref(), Some(want), "{input}");
+        }
+        for benign in ["@@version", "1 or @@version", "$$ OR 1=1 $$"] {
+            assert_eq!(fp(benign), None, "{benign}");
+        }
+    }
+
     #[test]
     fn multi_word_keywords_merge() {
+        // Regression: lower-case phrases merge too, and `INTO OUTFILE` survives the
+        // three-token keyword filter.
+        assert_eq!(fp("Data dump using 'into outfile'").as_deref(), Some("sks"));
         assert!(fp("1' INTO OUTFILE '/tmp/x").is_some());
         assert!(fp("x' UNION ALL SELECT 1,2--").is_some());
     }

@@ -19,7 +19,8 @@ impl TargetRef {
             Some((n, k)) => (n, Some(k)),
             None => (s, None),
         };
-        let def = variables::lookup(name.trim()).ok_or_else(|| format!("unknown variable `{name}`"))?;
+        let def =
+            variables::lookup(name.trim()).ok_or_else(|| format!("unknown variable `{name}`"))?;
         Ok(TargetRef {
             var: def.var,
             sel: KeySel::parse(key)?,
@@ -61,8 +62,14 @@ pub fn parse_ranges(s: &str) -> Result<Vec<IdRange>, String> {
     let mut out = Vec::new();
     for part in s.split([' ', ',']).filter(|p| !p.is_empty()) {
         let (a, b) = part.split_once('-').unwrap_or((part, part));
-        let start = a.trim().parse().map_err(|_| format!("invalid rule id `{part}`"))?;
-        let end = b.trim().parse().map_err(|_| format!("invalid rule id `{part}`"))?;
+        let start = a
+            .trim()
+            .parse()
+            .map_err(|_| format!("invalid rule id `{part}`"))?;
+        let end = b
+            .trim()
+            .parse()
+            .map_err(|_| format!("invalid rule id `{part}`"))?;
         out.push(IdRange { start, end });
     }
     if out.is_empty() {
@@ -73,16 +80,20 @@ pub fn parse_ranges(s: &str) -> Result<Vec<IdRange>, String> {
 
 impl Ctl {
     pub fn parse(v: &str) -> Result<Ctl, String> {
-        let (name, value) = v.split_once('=').ok_or_else(|| format!("invalid ctl `{v}`: expected `name=value`"))?;
+        let (name, value) = v
+            .split_once('=')
+            .ok_or_else(|| format!("invalid ctl `{v}`: expected `name=value`"))?;
         let value = value.trim();
         let target = |value: &str| -> Result<(String, TargetRef), String> {
-            let (sel, target) =
-                value.split_once(';').ok_or_else(|| format!("invalid ctl `{v}`: expected `rule;TARGET`"))?;
+            let (sel, target) = value
+                .split_once(';')
+                .ok_or_else(|| format!("invalid ctl `{v}`: expected `rule;TARGET`"))?;
             Ok((sel.trim().to_string(), TargetRef::parse(target)?))
         };
         Ok(match name.trim().to_ascii_lowercase().as_str() {
             "ruleengine" => Ctl::RuleEngine(
-                EngineMode::parse(value).ok_or_else(|| format!("invalid ctl:ruleEngine value `{value}`"))?,
+                EngineMode::parse(value)
+                    .ok_or_else(|| format!("invalid ctl:ruleEngine value `{value}`"))?,
             ),
             "ruleremovebyid" => Ctl::RuleRemoveById(parse_ranges(value)?),
             "ruleremovebytag" => Ctl::RuleRemoveByTag(value.to_string()),
@@ -100,17 +111,22 @@ impl Ctl {
                 Ctl::RuleRemoveTargetByMsg(msg, t)
             }
             "requestbodyprocessor" => Ctl::RequestBodyProcessor(
-                BodyProcessor::parse(value).ok_or_else(|| format!("unknown request body processor `{value}`"))?,
+                BodyProcessor::parse(value)
+                    .ok_or_else(|| format!("unknown request body processor `{value}`"))?,
             ),
             "forcerequestbodyvariable" => Ctl::ForceRequestBodyVariable(on_off(value)?),
             "requestbodyaccess" => Ctl::RequestBodyAccess(on_off(value)?),
-            "requestbodylimit" => {
-                Ctl::RequestBodyLimit(value.parse().map_err(|_| format!("invalid limit `{value}`"))?)
-            }
+            "requestbodylimit" => Ctl::RequestBodyLimit(
+                value
+                    .parse()
+                    .map_err(|_| format!("invalid limit `{value}`"))?,
+            ),
             "responsebodyaccess" => Ctl::ResponseBodyAccess(on_off(value)?),
-            "responsebodylimit" => {
-                Ctl::ResponseBodyLimit(value.parse().map_err(|_| format!("invalid limit `{value}`"))?)
-            }
+            "responsebodylimit" => Ctl::ResponseBodyLimit(
+                value
+                    .parse()
+                    .map_err(|_| format!("invalid limit `{value}`"))?,
+            ),
             "auditengine" => Ctl::AuditEngine(value.to_string()),
             "auditlogparts" => Ctl::AuditLogParts(value.to_string()),
             "debugloglevel" => Ctl::DebugLogLevel,
@@ -125,7 +141,10 @@ mod tests {
 
     #[test]
     fn parses_ctls() {
-        assert!(matches!(Ctl::parse("ruleEngine=DetectionOnly").unwrap(), Ctl::RuleEngine(EngineMode::DetectionOnly)));
+        assert!(matches!(
+            Ctl::parse("ruleEngine=DetectionOnly").unwrap(),
+            Ctl::RuleEngine(EngineMode::DetectionOnly)
+        ));
         match Ctl::parse("ruleRemoveTargetById=942100;ARGS:password").unwrap() {
             Ctl::RuleRemoveTargetById(ids, t) => {
                 assert_eq!(ids[0].start, 942100);
@@ -137,7 +156,10 @@ mod tests {
             Ctl::RuleRemoveById(r) => assert_eq!((r[0].start, r[0].end), (900000, 900999)),
             other => panic!("{other:?}"),
         }
-        assert!(matches!(Ctl::parse("requestBodyProcessor=JSON").unwrap(), Ctl::RequestBodyProcessor(BodyProcessor::Json)));
+        assert!(matches!(
+            Ctl::parse("requestBodyProcessor=JSON").unwrap(),
+            Ctl::RequestBodyProcessor(BodyProcessor::Json)
+        ));
         assert!(Ctl::parse("bogus=1").is_err());
     }
 }

@@ -25,7 +25,10 @@ pub enum Kind {
 pub static ACTIONS: &[(&str, Kind)] = &[
     ("accuracy", Kind::Meta),
     ("allow", Kind::Disruptive),
-    ("append", Kind::Unsupported("response body rewriting is not supported")),
+    (
+        "append",
+        Kind::Unsupported("response body rewriting is not supported"),
+    ),
     ("auditlog", Kind::NonDisruptive),
     ("block", Kind::Disruptive),
     ("capture", Kind::NonDisruptive),
@@ -34,7 +37,10 @@ pub static ACTIONS: &[(&str, Kind)] = &[
     ("deny", Kind::Disruptive),
     ("deprecatevar", Kind::NonDisruptive),
     ("drop", Kind::Disruptive),
-    ("exec", Kind::Unsupported("running external programs or Lua scripts is not supported")),
+    (
+        "exec",
+        Kind::Unsupported("running external programs or Lua scripts is not supported"),
+    ),
     ("expirevar", Kind::NonDisruptive),
     ("id", Kind::Meta),
     ("initcol", Kind::NonDisruptive),
@@ -46,10 +52,19 @@ pub static ACTIONS: &[(&str, Kind)] = &[
     ("noauditlog", Kind::NonDisruptive),
     ("nolog", Kind::NonDisruptive),
     ("pass", Kind::Disruptive),
-    ("pause", Kind::Unsupported("`pause` would stall the gateway; not supported")),
+    (
+        "pause",
+        Kind::Unsupported("`pause` would stall the gateway; not supported"),
+    ),
     ("phase", Kind::Meta),
-    ("prepend", Kind::Unsupported("response body rewriting is not supported")),
-    ("proxy", Kind::Unsupported("proxying from a rule is not supported")),
+    (
+        "prepend",
+        Kind::Unsupported("response body rewriting is not supported"),
+    ),
+    (
+        "proxy",
+        Kind::Unsupported("proxying from a rule is not supported"),
+    ),
     ("redirect", Kind::Disruptive),
     ("rev", Kind::Meta),
     ("sanitisearg", Kind::NonDisruptive),
@@ -154,7 +169,16 @@ pub fn parse_phase(v: &str) -> Option<u8> {
 
 /// `CRITICAL` or `2`.
 pub fn parse_severity(v: &str) -> Option<u8> {
-    const NAMES: [&str; 8] = ["EMERGENCY", "ALERT", "CRITICAL", "ERROR", "WARNING", "NOTICE", "INFO", "DEBUG"];
+    const NAMES: [&str; 8] = [
+        "EMERGENCY",
+        "ALERT",
+        "CRITICAL",
+        "ERROR",
+        "WARNING",
+        "NOTICE",
+        "INFO",
+        "DEBUG",
+    ];
     let v = v.trim();
     if let Ok(n) = v.parse::<u8>() {
         return (n <= 7).then_some(n);
@@ -192,7 +216,11 @@ impl Actions {
         match name.as_str() {
             "id" => {
                 let v = need()?;
-                self.id = Some(v.trim().parse().map_err(|_| format!("invalid rule id `{v}`"))?);
+                self.id = Some(
+                    v.trim()
+                        .parse()
+                        .map_err(|_| format!("invalid rule id `{v}`"))?,
+                );
             }
             "phase" => {
                 let v = need()?;
@@ -203,7 +231,8 @@ impl Actions {
             "tag" => self.tags.push(need()?.to_string()),
             "severity" => {
                 let v = need()?;
-                self.severity = Some(parse_severity(v).ok_or_else(|| format!("invalid severity `{v}`"))?);
+                self.severity =
+                    Some(parse_severity(v).ok_or_else(|| format!("invalid severity `{v}`"))?);
             }
             "ver" => self.ver = need()?.to_string(),
             "rev" => self.rev = need()?.to_string(),
@@ -236,7 +265,11 @@ impl Actions {
             "redirect" => self.disruptive = Some(Disruptive::Redirect(Macro::parse(need()?)?)),
             "status" => {
                 let v = need()?;
-                self.status = Some(v.trim().parse().map_err(|_| format!("invalid status `{v}`"))?);
+                self.status = Some(
+                    v.trim()
+                        .parse()
+                        .map_err(|_| format!("invalid status `{v}`"))?,
+                );
             }
             "t" => {
                 let v = need()?;
@@ -254,25 +287,39 @@ impl Actions {
             "setenv" => {
                 let v = need()?;
                 let (k, val) = v.split_once('=').unwrap_or((v, "1"));
-                self.exec.push(Exec::SetEnv(Macro::parse(k.trim())?, Macro::parse(val)?));
+                self.exec
+                    .push(Exec::SetEnv(Macro::parse(k.trim())?, Macro::parse(val)?));
             }
             "initcol" => {
                 let v = need()?;
-                let (k, val) = v.split_once('=').ok_or_else(|| format!("invalid initcol `{v}`"))?;
-                let store = Store::parse(k.trim()).ok_or_else(|| format!("invalid initcol collection `{k}`"))?;
+                let (k, val) = v
+                    .split_once('=')
+                    .ok_or_else(|| format!("invalid initcol `{v}`"))?;
+                let store = Store::parse(k.trim())
+                    .ok_or_else(|| format!("invalid initcol collection `{k}`"))?;
                 self.exec.push(Exec::InitCol(store, Macro::parse(val)?));
             }
             "setuid" => self.exec.push(Exec::SetUid(Macro::parse(need()?)?)),
             "setsid" => self.exec.push(Exec::SetSid(Macro::parse(need()?)?)),
             "skip" => {
                 let v = need()?;
-                self.skip = v.trim().parse().map_err(|_| format!("invalid skip count `{v}`"))?;
+                self.skip = v
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("invalid skip count `{v}`"))?;
             }
             "skipafter" => self.skip_after = Some(need()?.trim().to_string()),
             // Persistence, sanitising and XML namespaces have no effect here (no persistent
             // collections, no audit log bodies); accepted so CRS and user files load.
-            "expirevar" | "deprecatevar" | "setrsc" | "xmlns" | "sanitisearg" | "sanitisematched"
-            | "sanitisematchedbytes" | "sanitiserequestheader" | "sanitiseresponseheader" => {}
+            "expirevar"
+            | "deprecatevar"
+            | "setrsc"
+            | "xmlns"
+            | "sanitisearg"
+            | "sanitisematched"
+            | "sanitisematchedbytes"
+            | "sanitiserequestheader"
+            | "sanitiseresponseheader" => {}
             other => return Err(format!("unknown action `{other}`")),
         }
         Ok(())

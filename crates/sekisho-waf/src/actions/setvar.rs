@@ -53,14 +53,17 @@ impl SetVar {
             None => (false, v),
         };
         let (lhs, rhs) = match body.find('=') {
-            Some(i) => (body.get(..i).unwrap_or_default(), Some(body.get(i + 1..).unwrap_or_default())),
+            Some(i) => (
+                body.get(..i).unwrap_or_default(),
+                Some(body.get(i + 1..).unwrap_or_default()),
+            ),
             None => (body, None),
         };
         let Some((store, name)) = lhs.split_once('.') else {
             return Err(format!("invalid setvar `{v}`: expected `collection.name`"));
         };
-        let store =
-            Store::parse(store.trim()).ok_or_else(|| format!("invalid setvar `{v}`: unknown collection `{store}`"))?;
+        let store = Store::parse(store.trim())
+            .ok_or_else(|| format!("invalid setvar `{v}`: unknown collection `{store}`"))?;
         let name = Macro::parse(name.trim())?;
         let op = if delete {
             SetOp::Delete
@@ -104,8 +107,14 @@ mod tests {
 
     #[test]
     fn parses_forms() {
-        assert!(matches!(SetVar::parse("tx.a=+5").unwrap().op, SetOp::Add(_)));
-        assert!(matches!(SetVar::parse("tx.a=-%{tx.b}").unwrap().op, SetOp::Sub(_)));
+        assert!(matches!(
+            SetVar::parse("tx.a=+5").unwrap().op,
+            SetOp::Add(_)
+        ));
+        assert!(matches!(
+            SetVar::parse("tx.a=-%{tx.b}").unwrap().op,
+            SetOp::Sub(_)
+        ));
         assert!(matches!(SetVar::parse("!tx.a").unwrap().op, SetOp::Delete));
         assert!(matches!(SetVar::parse("tx.a").unwrap().op, SetOp::Set(_)));
         assert_eq!(SetVar::parse("ip.a=1").unwrap().store, Store::Ip);

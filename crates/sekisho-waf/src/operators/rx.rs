@@ -26,6 +26,7 @@ const DFA_SIZE_LIMIT: usize = 8 << 20;
 ///   unless the pattern turns multi-line mode on;
 /// - inside a class, `[` (not a POSIX class), `&`, `~` and a second `-` are literal in PCRE but
 ///   nested classes and set operators in `regex` → escaped;
+/// - `\\Z`, `\\h`, `\\H`, `\\v`, `\\V` and `\\e` → their PCRE meaning;
 /// - a `{` that does not start a counted repetition → `\{` (PCRE reads it literally);
 /// - non-ASCII characters → their UTF-8 bytes as `\xNN` escapes, and `\x{HH}` → `\xHH`.
 pub fn translate(pattern: &str) -> String {
@@ -62,6 +63,9 @@ pub fn translate(pattern: &str) -> String {
                             }
                             _ => out.push('x'),
                         }
+                    } else if let Some(rewrite) = pcre_escape(n, class.is_some()) {
+                        out.pop();
+                        out.push_str(rewrite);
                     } else if n.is_ascii() {
                         out.push(n);
                     } else {
@@ -137,6 +141,22 @@ pub fn translate(pattern: &str) -> String {
         }
     }
     out
+}
+
+/// PCRE escapes that `regex` lacks or reads differently (`\\v` is vertical space in PCRE, one
+/// byte in `regex`), as `regex` syntax, in or outside a class.
+fn pcre_escape(c: char, in_class: bool) -> Option<&'static str> {
+    match (c, in_class) {
+        ('Z', false) => Some("(?:\\n?\\z)"),
+        ('h', false) => Some("[\\t \\xA0]"),
+        ('H', false) => Some("[^\\t \\xA0]"),
+        ('v', false) => Some("[\\n\\x0B\\f\\r\\x85]"),
+        ('V', false) => Some("[^\\n\\x0B\\f\\r\\x85]"),
+        ('h', true) => Some("\\t \\xA0"),
+        ('v', true) => Some("\\n\\x0B\\f\\r\\x85"),
+        ('e', _) => Some("\\x1B"),
+        _ => None,
+    }
 }
 
 /// Whether the text after a `{` makes it a counted repetition (`{n}`, `{n,}`, `{n,m}`); PCRE

@@ -2,9 +2,9 @@
 //! evaluation (variables → exclusions → transformations → operator → actions).
 
 use super::{Caches, RuleSel, Transaction};
+use crate::actions::ctl::Ctl;
 use crate::actions::setvar::{to_int, SetOp, Store};
 use crate::actions::{AllowScope, Disruptive, Exec};
-use crate::actions::ctl::Ctl;
 use crate::collection::VarStore;
 use crate::config::EngineMode;
 use crate::log;
@@ -132,18 +132,28 @@ impl Transaction {
                     i += 1;
                 }
             }
-            if self.interruption.is_some() || self.settings.engine == EngineMode::Off || self.allowed(phase) {
+            if self.interruption.is_some()
+                || self.settings.engine == EngineMode::Off
+                || self.allowed(phase)
+            {
                 break;
             }
         }
     }
 
     fn is_removed(&self, rule: &Rule) -> bool {
-        if self.removed_ids.is_empty() && self.removed_tags.is_empty() && self.removed_msgs.is_empty() {
+        if self.removed_ids.is_empty()
+            && self.removed_tags.is_empty()
+            && self.removed_msgs.is_empty()
+        {
             return false;
         }
         self.removed_ids.iter().any(|r| r.contains(rule.id))
-            || rule.actions.tags.iter().any(|t| self.removed_tags.contains(t))
+            || rule
+                .actions
+                .tags
+                .iter()
+                .any(|t| self.removed_tags.contains(t))
             || rule
                 .actions
                 .msg
@@ -162,7 +172,9 @@ impl Transaction {
         let info = rule_info(rule);
         for link in rule.links() {
             for e in &link.actions.exec {
-                self.exec(e, &info);
+                if !matches!(e, Exec::SetVar(_)) {
+                    self.exec(e, &info);
+                }
             }
         }
         if let Some(sev) = rule.actions.severity {
@@ -196,7 +208,9 @@ impl Transaction {
             let action = match &rule.disruptive {
                 Disruptive::Deny => Some(outcome::Disruptive::Deny),
                 Disruptive::Drop => Some(outcome::Disruptive::Drop),
-                Disruptive::Redirect(m) => Some(outcome::Disruptive::Redirect(m.expand_string(&self.data, &info))),
+                Disruptive::Redirect(m) => Some(outcome::Disruptive::Redirect(
+                    m.expand_string(&self.data, &info),
+                )),
                 Disruptive::Allow(scope) => {
                     self.allow = Some((*scope, rule.phase));
                     None
@@ -205,7 +219,10 @@ impl Transaction {
             };
             if let Some(action) = action {
                 let status = match action {
-                    outcome::Disruptive::Redirect(_) => rule.status.filter(|s| (300..400).contains(s)).unwrap_or(302),
+                    outcome::Disruptive::Redirect(_) => rule
+                        .status
+                        .filter(|s| (300..400).contains(s))
+                        .unwrap_or(302),
                     _ => status,
                 };
                 self.interruption = Some(Interruption {
@@ -216,9 +233,11 @@ impl Transaction {
                 });
             }
         }
-        let (name, value) = last.as_ref().map_or((String::new(), Vec::new()), |l: &LastMatch<'_>| {
-            (l.name.clone(), l.value.clone())
-        });
+        let (name, value) = last
+            .as_ref()
+            .map_or((String::new(), Vec::new()), |l: &LastMatch<'_>| {
+                (l.name.clone(), l.value.clone())
+            });
         let mut m = MatchedRule {
             id: rule.id,
             phase: rule.phase,
@@ -240,15 +259,28 @@ impl Transaction {
         true
     }
 
-    fn eval_link<'r>(&mut self, link: &'r Rule, starter: &Rule, last: &mut Option<LastMatch<'r>>) -> bool {
+    fn eval_link<'r>(
+        &mut self,
+        link: &'r Rule,
+        starter: &Rule,
+        last: &mut Option<LastMatch<'r>>,
+    ) -> bool {
+        // As ModSecurity does, a link's `setvar`s run for every value it matched, right
+        // then, with that value's captures: CRS 920450 records each restricted header name
+        // this way, and 920420 passes `tx.content_type` down its chain.
+        let has_setvar = link
+            .actions
+            .exec
+            .iter()
+            .any(|e| matches!(e, Exec::SetVar(_)));
         if link.targets.is_empty() {
             // SecAction, or a rule whose targets were all removed at load.
-            let hit = match link.op.kind {
-                OpKind::Always => true,
-                _ => false,
-            } != link.op.negated;
+            let hit = matches!(link.op.kind, OpKind::Always) != link.op.negated;
             if !hit {
                 return false;
+            }
+            if has_setvar {
+                self.run_setvars(link, starter);
             }
         } else {
             let hits = self.match_values(link, starter);
@@ -269,6 +301,9 @@ impl Transaction {
                     name: h.name,
                     value: h.value,
                 });
+                if has_setvar {
+                    self.run_setvars(link, starter);
+                }
             }
         }
         match &link.chain {
@@ -282,6 +317,15 @@ impl Transaction {
                     });
                 }
                 true
+            }
+        }
+    }
+
+    fn run_setvars(&mut self, link: &Rule, starter: &Rule) {
+        let info = rule_info(starter);
+        for e in &link.actions.exec {
+            if matches!(e, Exec::SetVar(_)) {
+                self.exec(e, &info);
             }
         }
     }
@@ -356,7 +400,9 @@ impl Transaction {
                 }
                 continue;
             }
-            let cacheable = matches!(v.value, Cow::Borrowed(_)) && !volatile(v.var) && !link.transforms.is_empty();
+            let cacheable = matches!(v.value, Cow::Borrowed(_))
+                && !volatile(v.var)
+                && !link.transforms.is_empty();
             let transformed: Cow<'_, [u8]> = if link.transforms.is_empty() {
                 Cow::Borrowed(raw)
             } else if cacheable {
@@ -385,7 +431,8 @@ impl Transaction {
     fn exec(&mut self, e: &Exec, info: &RuleInfo<'_>) {
         match e {
             Exec::SetVar(sv) => {
-                let name = String::from_utf8_lossy(&sv.name.expand(&self.data, info)).to_ascii_lowercase();
+                let name =
+                    String::from_utf8_lossy(&sv.name.expand(&self.data, info)).to_ascii_lowercase();
                 let value = match &sv.op {
                     SetOp::Delete => None,
                     SetOp::Set(m) => Some(m.expand(&self.data, info)),
@@ -434,10 +481,19 @@ impl Transaction {
             Ctl::RuleRemoveById(ids) => self.removed_ids.extend(ids.iter().copied()),
             Ctl::RuleRemoveByTag(t) => self.removed_tags.push(t.clone()),
             Ctl::RuleRemoveByMsg(m) => self.removed_msgs.push(m.clone()),
-            Ctl::RuleRemoveTargetById(ids, t) => self.removed_targets.push((RuleSel::Ids(ids.clone()), t.clone())),
-            Ctl::RuleRemoveTargetByTag(tag, t) => self.removed_targets.push((RuleSel::Tag(tag.clone()), t.clone())),
-            Ctl::RuleRemoveTargetByMsg(msg, t) => self.removed_targets.push((RuleSel::Msg(msg.clone()), t.clone())),
-            Ctl::RequestBodyProcessor(p) => s.body_processor = Some(*p),
+            Ctl::RuleRemoveTargetById(ids, t) => self
+                .removed_targets
+                .push((RuleSel::Ids(ids.clone()), t.clone())),
+            Ctl::RuleRemoveTargetByTag(tag, t) => self
+                .removed_targets
+                .push((RuleSel::Tag(tag.clone()), t.clone())),
+            Ctl::RuleRemoveTargetByMsg(msg, t) => self
+                .removed_targets
+                .push((RuleSel::Msg(msg.clone()), t.clone())),
+            Ctl::RequestBodyProcessor(p) => {
+                s.body_processor = Some(*p);
+                self.data.reqbody_processor = p.name().into();
+            }
             Ctl::ForceRequestBodyVariable(b) => s.force_request_body_variable = *b,
             Ctl::RequestBodyAccess(b) => s.request_body_access = *b,
             Ctl::RequestBodyLimit(n) => s.request_body_limit = *n,
@@ -492,16 +548,15 @@ fn run_op(
                     Err(_) => return None,
                 }
             }
-            let Some(op) = caches.operators.get(&key) else {
-                return None;
-            };
+            let op = caches.operators.get(&key)?;
             op.matches(input, &mut caches.out)
         }
     };
     if matched == link.op.negated {
         return None;
     }
-    let captures = (want_captures && !caches.out.captures.is_empty()).then(|| std::mem::take(&mut caches.out.captures));
+    let captures = (want_captures && !caches.out.captures.is_empty())
+        .then(|| std::mem::take(&mut caches.out.captures));
     Some(Hit {
         name: v.full_name(),
         value: input.to_vec(),

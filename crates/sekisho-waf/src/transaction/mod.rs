@@ -118,7 +118,13 @@ impl Transaction {
     }
 
     /// Records the connection's addresses (`REMOTE_ADDR`, `SERVER_PORT`, …).
-    pub fn process_connection(&mut self, client_ip: &str, client_port: u16, server_ip: &str, server_port: u16) {
+    pub fn process_connection(
+        &mut self,
+        client_ip: &str,
+        client_port: u16,
+        server_ip: &str,
+        server_port: u16,
+    ) {
         self.data.remote_addr = client_ip.to_string();
         self.data.remote_port = client_port;
         self.data.server_addr = server_ip.to_string();
@@ -127,7 +133,13 @@ impl Transaction {
 
     /// Records the request line: method, URI (origin or absolute form) and protocol.
     pub fn process_uri(&mut self, uri: &[u8], method: &str, protocol: &str) {
-        request::process_uri(&mut self.data, uri, method, protocol, self.rules.config.argument_separator);
+        request::process_uri(
+            &mut self.data,
+            uri,
+            method,
+            protocol,
+            self.rules.config.argument_separator,
+        );
     }
 
     /// Adds one request header (call once per header line, in order).
@@ -137,6 +149,16 @@ impl Transaction {
 
     /// Phase 1: runs the request-header rules.
     pub fn process_request_headers(&mut self) -> Option<Interruption> {
+        // As in ModSecurity, REQBODY_PROCESSOR is known from `Content-Type` before phase 1
+        // (CRS 920400 compares upload sizes in phase 1 for multipart bodies only).
+        if let Some(p) = body::by_content_type(
+            self.data
+                .request_headers
+                .get(b"content-type")
+                .unwrap_or_default(),
+        ) {
+            self.data.reqbody_processor = p.name().into();
+        }
         self.run_phase(1)
     }
 
@@ -154,7 +176,9 @@ impl Transaction {
             self.data.request_body.extend_from_slice(chunk);
             return None;
         }
-        self.data.request_body.extend_from_slice(chunk.get(..room).unwrap_or_default());
+        self.data
+            .request_body
+            .extend_from_slice(chunk.get(..room).unwrap_or_default());
         self.data.inbound_data_error = true;
         self.request_body_limit_hit = true;
         if self.rules.config.request_body_limit_action == LimitAction::Reject
@@ -188,7 +212,11 @@ impl Transaction {
     }
 
     /// Phase 3: runs the response-header rules.
-    pub fn process_response_headers(&mut self, status: u16, protocol: &str) -> Option<Interruption> {
+    pub fn process_response_headers(
+        &mut self,
+        status: u16,
+        protocol: &str,
+    ) -> Option<Interruption> {
         self.data.response_status = status;
         self.data.response_protocol = protocol.as_bytes().to_vec();
         self.run_phase(3)
@@ -205,12 +233,17 @@ impl Transaction {
             return None;
         }
         self.data.response_body_received += chunk.len();
-        let room = self.settings.response_body_limit.saturating_sub(self.data.response_body.len());
+        let room = self
+            .settings
+            .response_body_limit
+            .saturating_sub(self.data.response_body.len());
         if chunk.len() <= room {
             self.data.response_body.extend_from_slice(chunk);
             return None;
         }
-        self.data.response_body.extend_from_slice(chunk.get(..room).unwrap_or_default());
+        self.data
+            .response_body
+            .extend_from_slice(chunk.get(..room).unwrap_or_default());
         self.data.outbound_data_error = true;
         if self.rules.config.response_body_limit_action == LimitAction::Reject
             && self.settings.engine == EngineMode::On
@@ -230,11 +263,15 @@ impl Transaction {
         if !self.settings.response_body_access {
             return false;
         }
-        let ct = self.data.response_headers.get(b"content-type").unwrap_or_default();
+        let ct = self
+            .data
+            .response_headers
+            .get(b"content-type")
+            .unwrap_or_default();
         let mime = String::from_utf8_lossy(ct.split(|&b| b == b';').next().unwrap_or_default())
             .trim()
             .to_ascii_lowercase();
-        self.rules.config.response_body_mime_types.iter().any(|m| *m == mime)
+        self.rules.config.response_body_mime_types.contains(&mime)
     }
 
     /// Phase 4: runs the response-body rules.
@@ -283,7 +320,12 @@ impl Transaction {
 
     /// CRS's inbound and outbound anomaly scores (0 when unset).
     pub fn anomaly_scores(&self) -> (i64, i64) {
-        let get = |k: &str| self.data.tx.get(k).map_or(0, crate::actions::setvar::to_int);
+        let get = |k: &str| {
+            self.data
+                .tx
+                .get(k)
+                .map_or(0, crate::actions::setvar::to_int)
+        };
         (
             get("blocking_inbound_anomaly_score").max(get("anomaly_score")),
             get("blocking_outbound_anomaly_score").max(get("outbound_anomaly_score")),

@@ -37,12 +37,17 @@ pub(crate) fn process_uri(d: &mut TxData, uri: &[u8], method: &str, protocol: &s
     d.request_uri_raw = uri.to_vec();
     d.request_uri = uri.to_vec();
 
-    // Absolute form (`http://host/path`): the path starts after the authority.
+    // Absolute form (`http://host/path`): the path starts after the authority. Only a
+    // target that does not start with `/` and whose first `:` opens `//` is absolute, so a
+    // query value such as `?u=http://x/` leaves the path alone (as in ModSecurity v3).
     let mut path_and_query = uri;
-    if let Some(p) = find(uri, b"://") {
-        let after = uri.get(p + 3..).unwrap_or_default();
-        let slash = after.iter().position(|&b| b == b'/').unwrap_or(after.len());
-        path_and_query = after.get(slash..).unwrap_or_default();
+    if uri.first() != Some(&b'/') {
+        if let Some(p) = uri.iter().position(|&b| b == b':') {
+            if let Some(after) = uri.get(p + 1..).and_then(|a| a.strip_prefix(b"//")) {
+                let slash = after.iter().position(|&b| b == b'/').unwrap_or(after.len());
+                path_and_query = after.get(slash..).unwrap_or_default();
+            }
+        }
     }
     let (path, query) = match path_and_query.iter().position(|&b| b == b'?') {
         Some(q) => (
@@ -52,7 +57,11 @@ pub(crate) fn process_uri(d: &mut TxData, uri: &[u8], method: &str, protocol: &s
         None => (path_and_query, None),
     };
     d.request_filename = percent_decode(path);
-    d.request_basename = match d.request_filename.iter().rposition(|&b| b == b'/' || b == b'\\') {
+    d.request_basename = match d
+        .request_filename
+        .iter()
+        .rposition(|&b| b == b'/' || b == b'\\')
+    {
         Some(i) => d.request_filename.get(i + 1..).unwrap_or_default().to_vec(),
         None => d.request_filename.clone(),
     };
@@ -62,10 +71,6 @@ pub(crate) fn process_uri(d: &mut TxData, uri: &[u8], method: &str, protocol: &s
             d.args_get.entries.push((k, v));
         }
     }
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 pub(crate) fn add_header(d: &mut TxData, name: &[u8], value: &[u8]) {
@@ -84,7 +89,10 @@ fn parse_cookies(d: &mut TxData, header: &[u8]) {
             continue;
         }
         let (k, v) = match part.iter().position(|&b| b == b'=') {
-            Some(i) => (part.get(..i).unwrap_or_default(), part.get(i + 1..).unwrap_or_default()),
+            Some(i) => (
+                part.get(..i).unwrap_or_default(),
+                part.get(i + 1..).unwrap_or_default(),
+            ),
             None => (part, &b""[..]),
         };
         d.request_cookies.add(k, v);
@@ -116,6 +124,15 @@ mod tests {
         process_uri(&mut d, b"http://example.com/p?q", "GET", "HTTP/1.1", b'&');
         assert_eq!(d.request_filename, b"/p");
         assert_eq!(d.query_string, b"q");
+    }
+
+    /// Regression (CRS 931100, 934120 …): a URL inside the query is no absolute-form target.
+    #[test]
+    fn url_in_query_keeps_path() {
+        let mut d = TxData::default();
+        process_uri(&mut d, b"/get?x=http://1.2.3.4/a", "GET", "HTTP/1.1", b'&');
+        assert_eq!(d.request_filename, b"/get");
+        assert_eq!(d.query_string, b"x=http://1.2.3.4/a");
     }
 
     #[test]

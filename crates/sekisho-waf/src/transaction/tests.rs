@@ -23,7 +23,11 @@ fn run_on(set: &Arc<RuleSet>, uri: &str, headers: &[(&str, &str)]) -> Transactio
 }
 
 fn run(rules: &str, uri: &str) -> Transaction {
-    run_on(&set(rules), uri, &[("Host", "example.com"), ("User-Agent", "test")])
+    run_on(
+        &set(rules),
+        uri,
+        &[("Host", "example.com"), ("User-Agent", "test")],
+    )
 }
 
 fn ids(tx: &Transaction) -> Vec<u64> {
@@ -31,7 +35,7 @@ fn ids(tx: &Transaction) -> Vec<u64> {
 }
 
 #[test]
-fn chain_needs_every_link_and_runs_setvars_only_on_full_match() {
+fn chain_needs_every_link_and_setvars_run_per_matched_link() {
     let rules = r#"
 SecRule ARGS:a "@streq 1" "id:1,phase:1,pass,setvar:tx.s1=1,chain"
     SecRule ARGS:b "@streq 2" "setvar:tx.s2=1"
@@ -40,9 +44,11 @@ SecRule ARGS:a "@streq 1" "id:1,phase:1,pass,setvar:tx.s1=1,chain"
     assert_eq!(ids(&tx), vec![1]);
     assert_eq!(tx.tx_var("s1").as_deref(), Some("1"));
     assert_eq!(tx.tx_var("s2").as_deref(), Some("1"));
+    // ModSecurity v3: a link's setvars run once that link matched, even if a later link fails.
     let tx = run(rules, "/?a=1&b=3");
     assert!(ids(&tx).is_empty());
-    assert_eq!(tx.tx_var("s1"), None);
+    assert_eq!(tx.tx_var("s1").as_deref(), Some("1"));
+    assert_eq!(tx.tx_var("s2"), None);
 }
 
 #[test]
@@ -116,7 +122,10 @@ SecRule ARGS:a "@rx ^(\w+)-(\d+)$" "id:1,phase:1,pass,nolog,capture,setvar:tx.wo
 
 #[test]
 fn deny_interrupts_with_status_and_block_follows_default_action() {
-    let tx = run(r#"SecRule ARGS "@contains bad" "id:1,phase:1,deny,status:406""#, "/?q=bad");
+    let tx = run(
+        r#"SecRule ARGS "@contains bad" "id:1,phase:1,deny,status:406""#,
+        "/?q=bad",
+    );
     let i = tx.interruption().unwrap();
     assert_eq!((i.status, i.rule_id, i.phase), (406, 1, 1));
     assert_eq!(i.action, Disruptive::Deny);
@@ -161,7 +170,10 @@ SecRule ARGS "@contains x" "id:5,phase:1,deny"
 "#;
     let tx = run(rules, "/?a=x");
     assert_eq!(ids(&tx), vec![1, 5]);
-    let tx = run(&format!("SecAction \"id:9,phase:1,pass,nolog,ctl:ruleEngine=DetectionOnly\"\n{rules}"), "/?a=x");
+    let tx = run(
+        &format!("SecAction \"id:9,phase:1,pass,nolog,ctl:ruleEngine=DetectionOnly\"\n{rules}"),
+        "/?a=x",
+    );
     assert!(tx.interruption().is_none());
 }
 
@@ -240,22 +252,48 @@ SecRule ARGS "@contains evil" "id:942999,phase:1,pass,log,msg:'Bad',logdata:'Mat
     assert_eq!(lines.len(), 1);
     let l = &lines[0];
     assert!(l.starts_with("ModSecurity: Warning. Matched \"Operator `Contains' with parameter `evil' against variable `ARGS:x' (Value: `evil' )"), "{l}");
-    for part in ["[id \"942999\"]", "[msg \"Bad\"]", "found within ARGS:x", "[severity \"2\"]", "[tag \"a\"]", "[ver \"v1\"]", "[uri \"/?x=evil\"]"] {
+    for part in [
+        "[id \"942999\"]",
+        "[msg \"Bad\"]",
+        "found within ARGS:x",
+        "[severity \"2\"]",
+        "[tag \"a\"]",
+        "[ver \"v1\"]",
+        "[uri \"/?x=evil\"]",
+    ] {
         assert!(l.contains(part), "{part} missing in {l}");
     }
 }
 
 #[test]
 fn load_errors_carry_file_and_line() {
-    let e = RuleSet::from_str("SecRule ARGS \"@contains x\" \"id:1,phase:1,pass,bogus\"\nSecAction \"phase:1,pass\"\n", Path::new("x.conf")).unwrap_err();
+    let e = RuleSet::from_str(
+        "SecRule ARGS \"@contains x\" \"id:1,phase:1,pass,bogus\"\nSecAction \"phase:1,pass\"\n",
+        Path::new("x.conf"),
+    )
+    .unwrap_err();
     let text = e.to_string();
-    assert!(text.contains("x.conf:1: ") && text.contains("unknown action `bogus`"), "{text}");
-    assert!(text.contains("x.conf:2: ") && text.contains("no `id` action"), "{text}");
-    assert_eq!(text.lines().filter(|l| l.starts_with("x.conf:2:")).count(), 1, "{text}");
+    assert!(
+        text.contains("x.conf:1: ") && text.contains("unknown action `bogus`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("x.conf:2: ") && text.contains("no `id` action"),
+        "{text}"
+    );
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("x.conf:2:")).count(),
+        1,
+        "{text}"
+    );
 }
 
 #[test]
 fn unsupported_actions_are_load_errors() {
-    let e = RuleSet::from_str("SecAction \"id:1,phase:1,pass,exec:/bin/true\"\n", Path::new("x.conf")).unwrap_err();
+    let e = RuleSet::from_str(
+        "SecAction \"id:1,phase:1,pass,exec:/bin/true\"\n",
+        Path::new("x.conf"),
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("unsupported action `exec`"), "{e}");
 }

@@ -9,7 +9,27 @@
 
 use super::util::changed;
 
+/// Whether `cmd_line` would change anything: most values pass untouched.
+fn needs_change(input: &[u8]) -> bool {
+    let mut prev_space = false;
+    for &b in input {
+        match b {
+            b'A'..=b'Z' | b'"' | b'\'' | b'\\' | b'^' | b',' | b';' | b'\t' | b'\r' | b'\n' => {
+                return true
+            }
+            b' ' if prev_space => return true,
+            b'/' | b'(' if prev_space => return true,
+            _ => {}
+        }
+        prev_space = b == b' ';
+    }
+    false
+}
+
 pub(crate) fn cmd_line(input: &[u8]) -> Option<Vec<u8>> {
+    if !needs_change(input) {
+        return None;
+    }
     let mut out = Vec::with_capacity(input.len());
     let mut space = false;
     for &b in input {

@@ -9,8 +9,13 @@ use super::util::{changed, is_c_space};
 
 pub(crate) fn compress_whitespace(input: &[u8]) -> Option<Vec<u8>> {
     // Fast path: nothing to do unless some whitespace is not a lone space.
-    let needs = input.windows(2).any(|w| w.iter().all(|&b| is_c_space(b)))
-        || input.iter().any(|&b| is_c_space(b) && b != b' ');
+    let mut prev_space = false;
+    let needs = input.iter().any(|&b| {
+        let space = is_c_space(b);
+        let hit = space && (prev_space || b != b' ');
+        prev_space = space;
+        hit
+    });
     if !needs {
         return None;
     }

@@ -71,6 +71,18 @@ pub(crate) fn css_decode(input: &[u8]) -> Option<Vec<u8>> {
 mod tests {
     use super::css_decode as t;
 
+    /// ModSecurity's own test vectors (secrules-language-tests).
+    #[test]
+    fn reference_vectors() {
+        let input = b"test\\a\\b\\f\\n\\r\\t\\v\\?\\'\\\"\\0\\12\\123\\1234\\12345\\123456\\ff01\\ff5e\\\n\\0  string";
+        let want = b"test\n\x0b\x0fnrtv?'\"\x00\x12#4EV!~\x00 string";
+        assert_eq!(t(input).unwrap(), want);
+        let input = b"\\1A\\1 A\\1234567\\123456 7\\1x\\1 x";
+        assert_eq!(t(input).unwrap(), b"\x1a\x01AV7V7\x01x\x01x");
+        assert_eq!(t(b"test\\").unwrap(), b"test");
+        assert_eq!(t(b"Test\x00Case"), None);
+    }
+
     #[test]
     fn vectors() {
         assert_eq!(t(b"plain"), None);

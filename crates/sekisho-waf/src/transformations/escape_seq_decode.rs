@@ -63,6 +63,24 @@ pub(crate) fn escape_seq_decode(input: &[u8]) -> Option<Vec<u8>> {
 mod tests {
     use super::escape_seq_decode as t;
 
+    /// ModSecurity's own test vectors (secrules-language-tests).
+    #[test]
+    fn reference_vectors() {
+        let input = b"\\a\\b\\f\\n\\r\\t\\v\\?\\'\\\"\\0\\12\\123\\x00\\xff";
+        assert_eq!(
+            t(input).unwrap(),
+            b"\x07\x08\x0c\n\r\t\x0b?'\"\x00\nS\x00\xff"
+        );
+        assert_eq!(
+            t(b"\\8\\9\\666\\xag\\xga\\0123").unwrap(),
+            b"89\xb6xagxga\n3"
+        );
+        assert_eq!(t(b"\\x\\x0").unwrap(), b"xx0");
+        assert_eq!(t(b"\\01").unwrap(), b"\x01");
+        assert_eq!(t(b"\\012").unwrap(), b"\n");
+        assert_eq!(t(b"\\"), None);
+    }
+
     #[test]
     fn vectors() {
         assert_eq!(t(b"plain"), None);

@@ -101,6 +101,23 @@ pub(crate) fn html_entity_decode(input: &[u8]) -> Option<Vec<u8>> {
 mod tests {
     use super::html_entity_decode as t;
 
+    /// ModSecurity's own test vectors (secrules-language-tests).
+    #[test]
+    fn reference_vectors() {
+        for input in [
+            &b"&#x0;&#X0;&#x20;&#X20;&#0;&#32;\x00&#100;&quot;&amp;&lt;&gt;&nbsp;"[..],
+            b"&#x0&#X0&#x20&#X20&#0&#32\x00&#100&quot&amp&lt&gt&nbsp",
+        ] {
+            assert_eq!(t(input).unwrap(), b"\x00\x00  \x00 \x00d\"&<>\xa0");
+        }
+        let input = b"&#xg;&#Xg;&#xg0;&#X2g;&#a;\x00&#a2;&#3a&#a00;&#1a0;&#10a;&foo;";
+        let want = b"&#xg;&#Xg;&#xg0;\x02g;&#a;\x00&#a2;\x03a&#a00;\x01a0;\na;&foo;";
+        assert_eq!(t(input).unwrap(), want);
+        let input = b"&#xg&#Xg&#xg0&#X2g&#a\x00&#a2&#3a&#a00&#1a0&#10a&foo";
+        let want = b"&#xg&#Xg&#xg0\x02g&#a\x00&#a2\x03a&#a00\x01a0\na&foo";
+        assert_eq!(t(input).unwrap(), want);
+    }
+
     #[test]
     fn vectors() {
         assert_eq!(t(b"plain"), None);

@@ -80,6 +80,19 @@ pub(crate) fn js_decode(input: &[u8]) -> Option<Vec<u8>> {
 mod tests {
     use super::js_decode as t;
 
+    /// ModSecurity's own test vectors (secrules-language-tests).
+    #[test]
+    fn reference_vectors() {
+        let input = b"\\a\\b\\f\\n\\r\\t\\v\\?\\'\\\"\\0\\12\\123\\x00\\xff\\u0021\\uff01";
+        let want = b"\x07\x08\x0c\n\r\t\x0b?'\"\x00\nS\x00\xff!!";
+        assert_eq!(t(input).unwrap(), want);
+        let input = b"\\8\\9\\666\\u00ag\\u00ga\\u0zaa\\uz0aa\\xag\\xga\\0123\\u00a";
+        assert_eq!(t(input).unwrap(), b"8966u00agu00gau0zaauz0aaxagxga\n3u00a");
+        assert_eq!(t(b"\\x\\x0\x00").unwrap(), b"xx0\x00");
+        assert_eq!(t(b"\\u\\u0\\u01\\u012").unwrap(), b"uu0u01u012");
+        assert_eq!(t(b"\\\\0").unwrap(), b"\\0");
+    }
+
     #[test]
     fn vectors() {
         assert_eq!(t(b"plain"), None);

@@ -14,6 +14,17 @@
 /// ModSecurity's algorithm, so that odd inputs normalise to the very same bytes.
 pub(crate) fn normalize(input: &[u8], win: bool) -> Option<Vec<u8>> {
     let is_sep = |b: u8| b == b'/' || (win && b == b'\\');
+    // Without dots, doubled separators or backslashes to convert, nothing can change.
+    let mut prev_sep = false;
+    let trivial = input.iter().all(|&b| {
+        let sep = is_sep(b);
+        let ok = b != b'.' && !(sep && prev_sep) && !(win && b == b'\\');
+        prev_sep = sep;
+        ok
+    });
+    if trivial {
+        return None;
+    }
     let (Some(&first), Some(&last)) = (input.first(), input.last()) else {
         return None;
     };
@@ -131,50 +142,63 @@ mod tests {
         String::from_utf8(t(input.as_bytes()).unwrap_or_else(|| input.as_bytes().to_vec())).unwrap()
     }
 
+    const CASES: [(&str, &str); 33] = [
+        ("", ""),
+        ("/foo/bar/baz", "/foo/bar/baz"),
+        ("/foo/bar\0/baz", "/foo/bar\0/baz"),
+        ("x", "x"),
+        (".", ""),
+        ("./", ""),
+        ("./..", ".."),
+        ("./../", "../"),
+        ("..", ".."),
+        ("../", "../"),
+        ("../.", ".."),
+        (".././", "../"),
+        ("../..", "../.."),
+        ("../../", "../../"),
+        ("/dir/foo//bar", "/dir/foo/bar"),
+        ("dir/foo//bar/", "dir/foo/bar/"),
+        ("dir/../foo", "foo"),
+        ("dir/../../foo", "../foo"),
+        ("dir/./.././../../foo/bar", "../../foo/bar"),
+        ("dir/./.././../../foo/bar/.", "../../foo/bar"),
+        ("dir/./.././../../foo/bar/./", "../../foo/bar/"),
+        ("dir/./.././../../foo/bar/..", "../../foo"),
+        ("dir/./.././../../foo/bar/../", "../../foo/"),
+        ("dir/./.././../../foo/bar/", "../../foo/bar/"),
+        ("dir//.//..//.//..//..//foo//bar", "../../foo/bar"),
+        ("dir//.//..//.//..//..//foo//bar//", "../../foo/bar/"),
+        ("dir/subdir/subsubdir/subsubsubdir/../../..", "dir"),
+        ("dir/./subdir/./subsubdir/./subsubsubdir/../../..", "dir"),
+        ("dir/./subdir/../subsubdir/../subsubsubdir/..", "dir"),
+        ("/dir/./subdir/../subsubdir/../subsubsubdir/../", "/dir/"),
+        (
+            "/./.././../../../../../../../\0/../etc/./passwd",
+            "/etc/passwd",
+        ),
+        ("/etc/../../../etc/passwd", "/etc/passwd"),
+        ("/a/b/..", "/a"),
+    ];
+
     #[test]
     fn vectors() {
-        let cases = [
-            ("", ""),
-            ("/foo/bar/baz", "/foo/bar/baz"),
-            ("/foo/bar\0/baz", "/foo/bar\0/baz"),
-            ("x", "x"),
-            (".", ""),
-            ("./", ""),
-            ("./..", ".."),
-            ("./../", "../"),
-            ("..", ".."),
-            ("../", "../"),
-            ("../.", ".."),
-            (".././", "../"),
-            ("../..", "../.."),
-            ("../../", "../../"),
-            ("/dir/foo//bar", "/dir/foo/bar"),
-            ("dir/foo//bar/", "dir/foo/bar/"),
-            ("dir/../foo", "foo"),
-            ("dir/../../foo", "../foo"),
-            ("dir/./.././../../foo/bar", "../../foo/bar"),
-            ("dir/./.././../../foo/bar/.", "../../foo/bar"),
-            ("dir/./.././../../foo/bar/./", "../../foo/bar/"),
-            ("dir/./.././../../foo/bar/..", "../../foo"),
-            ("dir/./.././../../foo/bar/../", "../../foo/"),
-            ("dir/./.././../../foo/bar/", "../../foo/bar/"),
-            ("dir//.//..//.//..//..//foo//bar", "../../foo/bar"),
-            ("dir//.//..//.//..//..//foo//bar//", "../../foo/bar/"),
-            ("dir/subdir/subsubdir/subsubsubdir/../../..", "dir"),
-            ("dir/./subdir/./subsubdir/./subsubsubdir/../../..", "dir"),
-            ("dir/./subdir/../subsubdir/../subsubsubdir/..", "dir"),
-            ("/dir/./subdir/../subsubdir/../subsubsubdir/../", "/dir/"),
-            (
-                "/./.././../../../../../../../\0/../etc/./passwd",
-                "/etc/passwd",
-            ),
-            ("/etc/../../../etc/passwd", "/etc/passwd"),
-            ("/a/b/..", "/a"),
-        ];
-        for (input, want) in cases {
+        for (input, want) in CASES {
             assert_eq!(n(input), want, "input {input:?}");
         }
         assert_eq!(t(b"/foo/bar"), None);
+    }
+
+    /// The same vectors with Windows separators give the same results.
+    #[test]
+    fn windows_vectors() {
+        use crate::transformations::normalize_path_win::normalize_path_win;
+        for (input, want) in CASES {
+            let win = input.replace('/', "\\");
+            let out =
+                normalize_path_win(win.as_bytes()).unwrap_or_else(|| win.clone().into_bytes());
+            assert_eq!(String::from_utf8(out).unwrap(), want, "input {win:?}");
+        }
     }
 
     #[test]

@@ -1,20 +1,14 @@
-//! `t:normalizePathWin` (also spelled `normalisePathWin`): like `normalizePath`, after turning
-//! every `\` into `/`.
+//! `t:normalizePathWin` (also spelled `normalisePathWin`): like `normalizePath`, with `\` as a
+//! separator too, turned into `/`.
 //!
 //! ```text
 //! SecRule REQUEST_FILENAME "@contains /windows/win.ini" "id:1,phase:1,t:none,t:normalizePathWin,deny"
 //! ```
 
 pub(crate) fn normalize_path_win(input: &[u8]) -> Option<Vec<u8>> {
-    if !input.contains(&b'\\') {
-        return super::normalize_path::normalize(input, true);
-    }
-    let slashes: Vec<u8> = input
-        .iter()
-        .map(|&b| if b == b'\\' { b'/' } else { b })
-        .collect();
-    let out = super::normalize_path::normalize(&slashes, true).unwrap_or(slashes);
-    Some(out)
+    // The backslashes are converted during the pass, as ModSecurity does: a run of three or
+    // more separators can then leave a `\` in the output, exactly like the reference.
+    super::normalize_path::normalize(input, true)
 }
 
 #[cfg(test)]
@@ -28,5 +22,7 @@ mod tests {
         assert_eq!(t(b"\\foo\\\\bar\\.\\baz\\").unwrap(), b"/foo/bar/baz/");
         assert_eq!(t(b"..\\..\\x").unwrap(), b"../../x");
         assert_eq!(t(b"a\\b/..\\c").unwrap(), b"a/c");
+        // ModSecurity keeps the last separator of a long mixed run as it is.
+        assert_eq!(t(b"a/\\\\b").unwrap(), b"a\\b");
     }
 }

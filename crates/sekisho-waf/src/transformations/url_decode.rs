@@ -12,7 +12,15 @@ pub(crate) fn url_decode(input: &[u8]) -> Option<Vec<u8>> {
     }
     let mut out = Vec::with_capacity(input.len());
     let mut i = 0;
-    while let Some(&b) = input.get(i) {
+    while let Some(rest) = input.get(i..).filter(|r| !r.is_empty()) {
+        // Copy the run of plain bytes at once.
+        let run = rest
+            .iter()
+            .position(|&b| b == b'%' || b == b'+')
+            .unwrap_or(rest.len());
+        out.extend_from_slice(rest.get(..run).unwrap_or_default());
+        i += run;
+        let Some(&b) = input.get(i) else { break };
         match b {
             b'%' => match hex_pair(input.get(i + 1), input.get(i + 2)) {
                 Some(c) => {

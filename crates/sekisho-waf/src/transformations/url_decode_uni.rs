@@ -17,7 +17,15 @@ pub(crate) fn url_decode_uni(input: &[u8]) -> Option<Vec<u8>> {
     }
     let mut out = Vec::with_capacity(input.len());
     let mut i = 0;
-    while let Some(&b) = input.get(i) {
+    while let Some(rest) = input.get(i..).filter(|r| !r.is_empty()) {
+        // Copy the run of plain bytes at once.
+        let run = rest
+            .iter()
+            .position(|&b| b == b'%' || b == b'+')
+            .unwrap_or(rest.len());
+        out.extend_from_slice(rest.get(..run).unwrap_or_default());
+        i += run;
+        let Some(&b) = input.get(i) else { break };
         match b {
             b'%' => match input.get(i + 1) {
                 Some(&u @ (b'u' | b'U')) => {
@@ -64,6 +72,43 @@ pub(crate) fn url_decode_uni(input: &[u8]) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::url_decode_uni as t;
+
+    /// ModSecurity's own test vectors (secrules-language-tests).
+    #[test]
+    fn reference_vectors() {
+        let all: Vec<u8> = (0..=255u8).collect();
+        let percent: String = (0..=255u8).map(|b| format!("%{b:02x}")).collect();
+        let unicode: String = (0..=255u8).map(|b| format!("%u00{b:02x}")).collect();
+        let high: String = (0..=255u8).map(|b| format!("%u11{b:02x}")).collect();
+        for input in [percent, unicode, high] {
+            assert_eq!(
+                t(format!("+{input}").as_bytes()).unwrap(),
+                [&b" "[..], &all].concat()
+            );
+        }
+        let full: String = (1..=0x5eu8).map(|b| format!("%uff{b:02x}")).collect();
+        let ascii: Vec<u8> = (0x21..=0x7eu8).collect();
+        assert_eq!(t(full.as_bytes()).unwrap(), ascii);
+        assert_eq!(t(b"%uff00%uff7f%uff80%uffff").unwrap(), b"\x00\x7f\x80\xff");
+        for (input, want) in [
+            ("%+", "% "),
+            ("%%20", "% "),
+            ("%0g%20", "%0g "),
+            ("%0%20", "%0 "),
+            ("%g0%20", "%g0 "),
+            ("%%u0020", "% "),
+            ("%u%u0020", "%u "),
+            ("%u0%u0020", "%u0 "),
+            ("%u00%u0020", "%u00 "),
+            ("%u000%u0020", "%u000 "),
+            ("%u000g%u0020", "%u000g "),
+        ] {
+            assert_eq!(t(input.as_bytes()).unwrap(), want.as_bytes(), "{input}");
+        }
+        for same in ["%0%1%2%a%f", "%g0%gf", "%0g%fg", "%", "%0", "%%", "%gg"] {
+            assert_eq!(t(same.as_bytes()), None, "{same}");
+        }
+    }
 
     #[test]
     fn vectors() {

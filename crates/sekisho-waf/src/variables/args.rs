@@ -6,7 +6,12 @@ use super::{push_members, push_num, Var, VarValue};
 use crate::collection::KeySel;
 use crate::transaction::data::TxData;
 
-pub(super) fn collect<'a>(var: Var, sel: &'a KeySel, d: &'a TxData, out: &mut Vec<VarValue<'a>>) -> bool {
+pub(super) fn collect<'a>(
+    var: Var,
+    sel: &'a KeySel,
+    d: &'a TxData,
+    out: &mut Vec<VarValue<'a>>,
+) -> bool {
     match var {
         Var::Args | Var::ArgsNames => {
             let names = var == Var::ArgsNames;

@@ -9,7 +9,12 @@ fn flag(b: bool) -> Cow<'static, [u8]> {
     Cow::Borrowed(if b { b"1" } else { b"0" })
 }
 
-pub(super) fn collect<'a>(var: Var, sel: &'a KeySel, d: &'a TxData, out: &mut Vec<VarValue<'a>>) -> bool {
+pub(super) fn collect<'a>(
+    var: Var,
+    sel: &'a KeySel,
+    d: &'a TxData,
+    out: &mut Vec<VarValue<'a>>,
+) -> bool {
     match var {
         Var::RequestBody => push(out, var, Cow::Borrowed(&d.request_body)),
         Var::RequestBodyLength => push_num(out, var, d.request_body.len()),

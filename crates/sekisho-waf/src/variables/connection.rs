@@ -6,7 +6,9 @@ use std::borrow::Cow;
 
 pub(super) fn collect<'a>(var: Var, d: &'a TxData, out: &mut Vec<VarValue<'a>>) -> bool {
     match var {
-        Var::RemoteAddr | Var::RemoteHost => push(out, var, Cow::Borrowed(d.remote_addr.as_bytes())),
+        Var::RemoteAddr | Var::RemoteHost => {
+            push(out, var, Cow::Borrowed(d.remote_addr.as_bytes()))
+        }
         Var::RemotePort => push_num(out, var, d.remote_port),
         Var::ServerAddr => push(out, var, Cow::Borrowed(d.server_addr.as_bytes())),
         Var::ServerPort => push_num(out, var, d.server_port),
@@ -14,7 +16,10 @@ pub(super) fn collect<'a>(var: Var, d: &'a TxData, out: &mut Vec<VarValue<'a>>) 
             // The Host header without its port, as ModSecurity does.
             let host = d.request_headers.get(b"host").unwrap_or_default();
             let name = if host.starts_with(b"[") {
-                host.iter().position(|&b| b == b']').and_then(|i| host.get(..=i)).unwrap_or(host)
+                host.iter()
+                    .position(|&b| b == b']')
+                    .and_then(|i| host.get(..=i))
+                    .unwrap_or(host)
             } else {
                 host.split(|&b| b == b':').next().unwrap_or(host)
             };

@@ -4,7 +4,12 @@ use super::{push_members, Var, VarValue};
 use crate::collection::KeySel;
 use crate::transaction::data::TxData;
 
-pub(super) fn collect<'a>(var: Var, sel: &'a KeySel, d: &'a TxData, out: &mut Vec<VarValue<'a>>) -> bool {
+pub(super) fn collect<'a>(
+    var: Var,
+    sel: &'a KeySel,
+    d: &'a TxData,
+    out: &mut Vec<VarValue<'a>>,
+) -> bool {
     let (coll, names) = match var {
         Var::RequestHeaders => (&d.request_headers, false),
         Var::RequestHeadersNames => (&d.request_headers, true),

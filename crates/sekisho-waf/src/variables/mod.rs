@@ -348,14 +348,22 @@ mod tests {
     #[test]
     fn every_variant_has_one_entry() {
         for d in VARIABLES {
-            assert_eq!(VARIABLES.iter().filter(|e| e.var == d.var).count(), 1, "{}", d.name);
+            assert_eq!(
+                VARIABLES.iter().filter(|e| e.var == d.var).count(),
+                1,
+                "{}",
+                d.name
+            );
             assert!(std::ptr::eq(d.var.def().unwrap(), d));
         }
     }
 
     #[test]
     fn lookup_is_case_insensitive() {
-        assert_eq!(lookup("request_headers").map(|d| d.var), Some(Var::RequestHeaders));
+        assert_eq!(
+            lookup("request_headers").map(|d| d.var),
+            Some(Var::RequestHeaders)
+        );
         assert!(lookup("NOPE").is_none());
     }
 }

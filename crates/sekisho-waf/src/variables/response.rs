@@ -30,9 +30,11 @@ pub(super) fn collect<'a>(var: Var, d: &'a TxData, out: &mut Vec<VarValue<'a>>) 
                 push(out, var, Cow::Owned(s));
             }
         }
-        Var::OutboundDataError => {
-            push(out, var, Cow::Borrowed(if d.outbound_data_error { b"1" } else { b"0" }))
-        }
+        Var::OutboundDataError => push(
+            out,
+            var,
+            Cow::Borrowed(if d.outbound_data_error { b"1" } else { b"0" }),
+        ),
         _ => return false,
     }
     true

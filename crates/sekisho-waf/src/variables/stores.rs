@@ -8,7 +8,12 @@ use super::{push_members, Var, VarValue};
 use crate::collection::KeySel;
 use crate::transaction::data::TxData;
 
-pub(super) fn collect<'a>(var: Var, sel: &'a KeySel, d: &'a TxData, out: &mut Vec<VarValue<'a>>) -> bool {
+pub(super) fn collect<'a>(
+    var: Var,
+    sel: &'a KeySel,
+    d: &'a TxData,
+    out: &mut Vec<VarValue<'a>>,
+) -> bool {
     let store = match var {
         Var::Tx => &d.tx,
         Var::Ip => &d.ip,

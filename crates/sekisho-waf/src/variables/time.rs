@@ -29,7 +29,11 @@ pub(super) fn collect<'a>(var: Var, d: &'a TxData, out: &mut Vec<VarValue<'a>>) 
             let us = d.started.map_or(0, |t| t.elapsed().as_micros());
             push_num(out, var, us);
         }
-        Var::Time => push(out, var, Cow::Owned(format!("{h:02}:{mi:02}:{s:02}").into_bytes())),
+        Var::Time => push(
+            out,
+            var,
+            Cow::Owned(format!("{h:02}:{mi:02}:{s:02}").into_bytes()),
+        ),
         Var::TimeDay => push_num(out, var, day),
         Var::TimeEpoch => push_num(out, var, epoch),
         Var::TimeHour => push_num(out, var, h),

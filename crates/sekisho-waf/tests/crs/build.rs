@@ -43,7 +43,7 @@ pub fn raw_request(input: &Input) -> Result<Vec<u8>, String> {
     }
     let mut data: Vec<u8> = match (&input.encoded_data, &input.data) {
         (Some(enc), _) => decode_base64(enc).map_err(|e| format!("bad encoded_data: {e}"))?,
-        (None, Some(v)) => scalar(v).into_bytes(),
+        (None, Some(v)) => expand_template(&scalar(v)).into_bytes(),
         (None, None) => Vec::new(),
     };
     let autocomplete = input.autocomplete_headers.unwrap_or(true);
@@ -146,18 +146,45 @@ fn encode_form(data: &[u8]) -> Vec<u8> {
 
 /// Go's `url.QueryEscape`: unreserved bytes stay, space becomes `+`, the rest `%XX`.
 fn query_escape(bytes: &[u8], out: &mut Vec<u8>) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for &b in bytes {
         match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b),
             b' ' => out.push(b'+'),
             _ => {
-                out.push(b'%');
-                out.push(HEX[usize::from(b >> 4)]);
-                out.push(HEX[usize::from(b & 15)]);
+                out.extend_from_slice(format!("%{b:02X}").as_bytes());
             }
         }
     }
+}
+
+/// go-ftw runs `data` through Go's text/template with sprig's functions; the suite uses only
+/// `{{ "S" | repeat N }}`. Anything else between braces stays as written (go-ftw keeps data
+/// whose template does not parse, such as 941380's `{{constructor…}}`).
+fn expand_template(data: &str) -> String {
+    let mut out = String::with_capacity(data.len());
+    let mut rest = data;
+    while let Some(start) = rest.find("{{") {
+        let Some(len) = rest[start..].find("}}") else {
+            break;
+        };
+        let inner = rest[start + 2..start + len].trim();
+        out.push_str(&rest[..start]);
+        match parse_repeat(inner) {
+            Some((text, n)) => out.push_str(&text.repeat(n)),
+            None => out.push_str(&rest[start..start + len + 2]),
+        }
+        rest = &rest[start + len + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `"S" | repeat N` → (S, N).
+fn parse_repeat(inner: &str) -> Option<(&str, usize)> {
+    let (lit, func) = inner.split_once('|')?;
+    let text = lit.trim().strip_prefix('"')?.strip_suffix('"')?;
+    let n = func.trim().strip_prefix("repeat")?.trim().parse().ok()?;
+    Some((text, n))
 }
 
 #[cfg(test)]

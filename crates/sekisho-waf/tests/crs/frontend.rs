@@ -124,7 +124,7 @@ pub fn parse(raw: &[u8]) -> Parsed {
     }
 
     match request.header("Host") {
-        Some(host) if !valid_host(host) && !(host.is_empty() && (major, minor) < (1, 1)) => {
+        Some(host) if !(valid_host(host) || host.is_empty() && (major, minor) < (1, 1)) => {
             return Parsed::Rejected(400, "invalid Host header");
         }
         None if (major, minor) >= (1, 1) => {

@@ -49,6 +49,11 @@ fn pcre_dollar_and_classes() {
     assert!(m(r"\101", b"A"));
     assert!(m(r"[\x7f-\x{ff}]", b"\xfe"));
     assert!(m(r"\x{41}\x{0042}", b"AB"));
+    // PCRE-only escapes.
+    assert!(m(r"^a\Z", b"a\n") && !m(r"^a\Z", b"a\nb"));
+    assert!(m(r"a\hb", b"a\tb") && m(r"a\hb", b"a\xa0b") && !m(r"a\Hb", b"a b"));
+    assert!(m(r"a\vb", b"a\rb") && !m(r"a\vb", b"a b") && m(r"[\v]", b"\n"));
+    assert!(m(r"\e", b"\x1b"));
     // A `{` that is no quantifier is literal, as in PCRE.
     assert!(m(r"a{", b"a{") && m(r"{foo}", b"{foo}") && m(r"x{,2}", b"x{,2}"));
     assert!(m(r"^a{2}$", b"aa") && m(r"^a{1,}$", b"aaa") && !m(r"^a{2,3}$", b"a"));
