@@ -12,14 +12,27 @@
 
 use command_fds::{CommandFdExt, FdMapping};
 use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 
 /// Environment variable naming the process that should drain once we serve.
 pub const PARENT_ENV: &str = "SEKISHO_UPGRADE_PARENT";
 
-/// Starts the successor with `sockets` as fds 3, 4, …; returns the child.
-pub fn spawn_successor(sockets: Vec<std::net::TcpListener>) -> std::io::Result<Child> {
+/// The path to start the successor from. Call at process start: once the binary file has
+/// been replaced (the point of an upgrade), Linux names the running image `PATH (deleted)`,
+/// while the path read at start names the new file.
+pub fn executable() -> std::io::Result<PathBuf> {
     let exe = std::env::current_exe()?;
+    let text = exe.to_string_lossy();
+    Ok(match text.strip_suffix(" (deleted)") {
+        Some(live) => PathBuf::from(live),
+        None => exe,
+    })
+}
+
+/// Starts the successor (`exe`, see [`executable`]) with `sockets` as fds 3, 4, …;
+/// returns the child.
+pub fn spawn_successor(exe: &Path, sockets: Vec<std::net::TcpListener>) -> std::io::Result<Child> {
     let n = sockets.len();
     let mappings: Vec<FdMapping> = sockets
         .into_iter()

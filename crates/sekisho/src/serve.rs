@@ -22,6 +22,7 @@ pub struct ServeArgs {
 pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // Before any thread starts: adopting inherited sockets edits the environment.
     let inherited = upgrade::inherited_listeners();
+    let exe = upgrade::executable().context("cannot find this program's executable")?;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
@@ -32,7 +33,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("cannot start the runtime")?;
-    rt.block_on(run(args, inherited))
+    rt.block_on(run(args, inherited, exe))
 }
 
 /// The embedded default: one listener in front of the demo backend, nothing else.
@@ -63,7 +64,11 @@ endpoints = ["{demo}"]
     sekisho_config::parse(&text, Path::new("<embedded>")).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
-async fn run(args: ServeArgs, inherited: Vec<std::net::TcpListener>) -> anyhow::Result<()> {
+async fn run(
+    args: ServeArgs,
+    inherited: Vec<std::net::TcpListener>,
+    exe: PathBuf,
+) -> anyhow::Result<()> {
     let config = match &args.config {
         Some(path) => sekisho_config::load(path).map_err(|e| anyhow::anyhow!("{e}"))?,
         None => {
@@ -115,7 +120,7 @@ async fn run(args: ServeArgs, inherited: Vec<std::net::TcpListener>) -> anyhow::
                 }
             }
             _ = usr2.recv() => {
-                match upgrade::spawn_successor(gw.sockets()) {
+                match upgrade::spawn_successor(&exe, gw.sockets()) {
                     Ok(child) => tracing::info!(pid = child.id(), "upgrade: new process started; draining once it serves"),
                     Err(e) => tracing::error!("upgrade failed, this process keeps serving: {e}"),
                 }

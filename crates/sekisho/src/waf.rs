@@ -9,24 +9,66 @@ use std::sync::Arc;
 pub enum WafCommand {
     /// Validate SecLang rule files; print every error with file:line.
     Check {
-        /// Rule files (globs allowed).
-        files: Vec<PathBuf>,
+        /// Rule files, in load order (quoted glob patterns such as `'rules/*.conf'` are expanded).
+        #[arg(required = true)]
+        files: Vec<String>,
     },
     /// Run one raw HTTP request through the rules offline; print matched rules, scores, verdict.
+    ///
+    /// Both `waf eval --rules A.conf B.conf REQUEST.http` (the last file is the request) and
+    /// `waf eval REQUEST.http --rules A.conf B.conf` work.
     Eval {
-        /// Rule files, in load order.
+        /// Rule files, in load order (glob patterns expanded).
         #[arg(long, num_args = 1.., required = true)]
-        rules: Vec<PathBuf>,
+        rules: Vec<String>,
         /// A file holding one raw HTTP/1.1 request.
-        request: PathBuf,
+        request: Option<PathBuf>,
+        /// Also list the rules that matched without logging (CRS bookkeeping).
+        #[arg(long)]
+        all: bool,
     },
 }
 
 pub fn run(command: WafCommand) -> anyhow::Result<()> {
     match command {
-        WafCommand::Check { files } => check(&files),
-        WafCommand::Eval { rules, request } => eval(&rules, &request),
+        WafCommand::Check { files } => check(&expand(&files)?),
+        WafCommand::Eval {
+            mut rules,
+            request,
+            all,
+        } => {
+            let request = match request {
+                Some(r) => r,
+                None if rules.len() > 1 => PathBuf::from(rules.pop().unwrap_or_default()),
+                None => {
+                    anyhow::bail!("no request file given (`waf eval --rules RULES… REQUEST.http`)")
+                }
+            };
+            eval(&expand(&rules)?, &request, all)
+        }
     }
+}
+
+/// Expands glob patterns (sorted, as `Include` does); a name without wildcards stays as
+/// given so that a missing file is reported by the loader with its name.
+fn expand(args: &[String]) -> anyhow::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for a in args {
+        if !a.contains(['*', '?', '[']) {
+            out.push(PathBuf::from(a));
+            continue;
+        }
+        let mut found: Vec<PathBuf> = glob::glob(a)
+            .with_context(|| format!("bad glob pattern `{a}`"))?
+            .filter_map(Result::ok)
+            .collect();
+        if found.is_empty() {
+            anyhow::bail!("no file matches `{a}`");
+        }
+        found.sort();
+        out.extend(found);
+    }
+    Ok(out)
 }
 
 fn load(files: &[PathBuf]) -> anyhow::Result<RuleSet> {
@@ -116,7 +158,7 @@ fn parse_request(raw: &[u8]) -> anyhow::Result<RawRequest> {
     })
 }
 
-fn eval(rules: &[PathBuf], request: &Path) -> anyhow::Result<()> {
+fn eval(rules: &[PathBuf], request: &Path, all: bool) -> anyhow::Result<()> {
     let set = Arc::new(load(rules)?);
     let raw = std::fs::read(request).with_context(|| format!("reading {}", request.display()))?;
     let req = parse_request(&raw)?;
@@ -135,7 +177,7 @@ fn eval(rules: &[PathBuf], request: &Path) -> anyhow::Result<()> {
     }
     tx.process_logging();
     for m in tx.matched_rules() {
-        if m.id == 0 {
+        if m.id == 0 || !(all || m.log) {
             continue;
         }
         println!("{} phase {}: {}", m.id, m.phase, m.msg);
@@ -170,5 +212,24 @@ mod tests {
         assert_eq!(r.uri, b"/a?b=1");
         assert_eq!(r.headers.len(), 2);
         assert_eq!(r.body, b"hello");
+    }
+
+    #[test]
+    fn expands_globs_sorted_and_keeps_plain_names() {
+        let dir = tempfile::tempdir().unwrap();
+        for n in ["b.conf", "a.conf", "c.txt"] {
+            std::fs::write(dir.path().join(n), "").unwrap();
+        }
+        let pattern = format!("{}/*.conf", dir.path().display());
+        let got = expand(&[pattern, "missing.conf".into()]).unwrap();
+        assert_eq!(
+            got,
+            vec![
+                dir.path().join("a.conf"),
+                dir.path().join("b.conf"),
+                PathBuf::from("missing.conf")
+            ]
+        );
+        assert!(expand(&[format!("{}/*.none", dir.path().display())]).is_err());
     }
 }

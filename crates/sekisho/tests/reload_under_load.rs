@@ -225,7 +225,11 @@ fn reloads_and_upgrade_under_load_fail_no_request() {
     std::fs::write(&config, valid_config(&ports, 0)).unwrap();
     let admin: SocketAddr = ([127, 0, 0, 1], ports.admin).into();
     let listen: SocketAddr = ([127, 0, 0, 1], ports.listen).into();
-    let mut first = Sekisho::start(dir.path(), &config, admin);
+    // Run from a copy of the binary, so that the upgrade can replace the file as a package
+    // upgrade does (a new file renamed over the old one) while the old process runs.
+    let exe = dir.path().join("sekisho");
+    std::fs::copy(env!("CARGO_BIN_EXE_sekisho"), &exe).unwrap();
+    let mut first = Sekisho::start_exe(&exe, dir.path(), &config, admin);
     let mut pid = first.pid();
     let mut generation = metric(&first.metrics(), GENERATION)
         .unwrap_or_else(|| panic!("no `{GENERATION}` in /metrics:\n{}", first.metrics()));
@@ -275,11 +279,20 @@ fn reloads_and_upgrade_under_load_fail_no_request() {
             // listening sockets and drains. The new process keeps the config generation
             // numbering of its own, so read it afresh.
             std::fs::write(&config, valid_config(&ports, 100)).unwrap();
+            let staged = dir.path().join("sekisho.new");
+            std::fs::copy(env!("CARGO_BIN_EXE_sekisho"), &staged).unwrap();
+            std::fs::rename(&staged, &exe).unwrap();
             signal(pid, "USR2");
             let new_pid = wait_for(Duration::from_secs(20), "the upgraded process", || {
                 successor_pid(&first.log_text())
             });
             _guard = Some(KillOnDrop(new_pid));
+            // Regression: the successor runs the new file, not the old process's deleted image.
+            let running = std::fs::read_link(format!("/proc/{new_pid}/exe")).unwrap();
+            assert_eq!(
+                running, exe,
+                "the successor does not run the replaced binary"
+            );
             wait_for(Duration::from_secs(30), "the old process to exit", || {
                 first.child.try_wait().unwrap().map(|_| ())
             });

@@ -18,9 +18,14 @@ impl Sekisho {
     /// Starts the binary on `config` (its admin listener at `admin`) and waits until
     /// `/readyz` answers 200. Output goes to `dir/sekisho.log`.
     pub fn start(dir: &Path, config: &Path, admin: SocketAddr) -> Sekisho {
+        Self::start_exe(Path::new(env!("CARGO_BIN_EXE_sekisho")), dir, config, admin)
+    }
+
+    /// As [`Sekisho::start`], from the executable at `exe`.
+    pub fn start_exe(exe: &Path, dir: &Path, config: &Path, admin: SocketAddr) -> Sekisho {
         let log = dir.join("sekisho.log");
         let out = std::fs::File::create(&log).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_sekisho"))
+        let child = Command::new(exe)
             .arg("serve")
             .arg("--config")
             .arg(config)
