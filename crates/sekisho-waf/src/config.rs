@@ -80,6 +80,9 @@ pub struct Config {
     pub collection_timeout: u64,
     pub json_depth_limit: usize,
     pub argument_limit: usize,
+    /// `SecUploadFileLimit`: files a multipart body may carry; beyond it
+    /// `MULTIPART_FILE_LIMIT_EXCEEDED` is set. 0: no limit.
+    pub upload_file_limit: usize,
     pub web_app_id: String,
     pub hostname: String,
 }
@@ -107,6 +110,7 @@ impl Default for Config {
             collection_timeout: 3600,
             json_depth_limit: 512,
             argument_limit: 1000,
+            upload_file_limit: 100,
             web_app_id: "default".into(),
             hostname: String::new(),
         }

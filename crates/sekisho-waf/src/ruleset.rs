@@ -251,6 +251,7 @@ impl Compiler {
             }
             DirectiveKind::RequestBodyJsonDepthLimit(n) => cfg.json_depth_limit = limit(n),
             DirectiveKind::ArgumentsLimit(n) => cfg.argument_limit = limit(n),
+            DirectiveKind::UploadFileLimit(n) => cfg.upload_file_limit = limit(n),
             DirectiveKind::PcreMatchLimit(n) => cfg.pcre_match_limit = Some(n),
             DirectiveKind::RuleRemoveById(ids) => self.removes.push(RuleSel::Ids(ids)),
             DirectiveKind::RuleRemoveByTag(t) => self.removes.push(RuleSel::Tag(t)),

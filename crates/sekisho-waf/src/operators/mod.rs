@@ -22,6 +22,7 @@ mod number;
 mod pm;
 mod pm_from_file;
 pub mod rx;
+mod rx_global;
 mod streq;
 mod strmatch;
 mod unconditional_match;
@@ -31,6 +32,7 @@ mod validate_utf8_encoding;
 mod verify_cc;
 mod verify_cpf;
 mod verify_ssn;
+mod verify_svnr;
 mod within;
 
 use std::path::Path;
@@ -99,6 +101,7 @@ pub static OPERATORS: &[(&str, Constructor)] = &[
     ("pmf", pm_from_file::build),
     ("pmFromFile", pm_from_file::build),
     ("rx", rx::build),
+    ("rxGlobal", rx_global::build),
     ("streq", streq::build),
     ("strmatch", strmatch::build),
     ("unconditionalMatch", unconditional_match::build),
@@ -108,6 +111,7 @@ pub static OPERATORS: &[(&str, Constructor)] = &[
     ("verifyCC", verify_cc::build),
     ("verifyCPF", verify_cpf::build),
     ("verifySSN", verify_ssn::build),
+    ("verifySVNR", verify_svnr::build),
     ("within", within::build),
 ];
 

@@ -103,3 +103,14 @@ fn unsupported_and_unknown_operators_are_clear_errors() {
     );
     assert!(!is_known("bogus"));
 }
+
+/// Every operator the SecLang parser accepts is one the engine builds or refuses with a reason.
+#[test]
+fn parser_and_engine_agree_on_operators() {
+    for name in sekisho_seclang::operator_names() {
+        assert!(
+            is_known(name),
+            "`@{name}` parses but the engine does not know it"
+        );
+    }
+}

@@ -2,7 +2,33 @@
 
 use super::Transaction;
 use crate::bodies::{json, multipart, urlencoded, XmlDocument};
-use crate::config::BodyProcessor;
+use crate::config::{BodyProcessor, EngineMode, LimitAction};
+use crate::outcome::{Disruptive, Interruption};
+
+/// `SecRequestBodyNoFilesLimit`: a body that carries no files (anything but multipart) may
+/// not exceed it. `Reject` answers 413 when the engine is `On`; otherwise the body is cut to
+/// the limit and `INBOUND_DATA_ERROR` is set.
+pub(super) fn enforce_no_files_limit(tx: &mut Transaction) -> Option<Interruption> {
+    let limit = tx.rules.config.request_body_no_files_limit;
+    let multipart = tx.data.reqbody_processor == "MULTIPART";
+    if multipart || limit == 0 || tx.data.request_body_received <= limit {
+        return None;
+    }
+    tx.data.inbound_data_error = true;
+    if tx.rules.config.request_body_limit_action == LimitAction::Reject
+        && tx.settings.engine == EngineMode::On
+    {
+        tx.interruption = Some(Interruption {
+            status: 413,
+            rule_id: 0,
+            action: Disruptive::Deny,
+            phase: 2,
+        });
+        return tx.interruption.clone();
+    }
+    tx.data.request_body.truncate(limit);
+    None
+}
 
 /// The processor for a `Content-Type`, as ModSecurity picks it without `ctl`.
 pub(super) fn by_content_type(ct: &[u8]) -> Option<BodyProcessor> {
@@ -35,7 +61,11 @@ pub(super) fn process_request_body(tx: &mut Transaction) {
         }
         Some(BodyProcessor::Multipart) => {
             d.reqbody_processor = "MULTIPART".into();
-            let m = multipart::parse(&body, &ct, &multipart::MultipartLimits::default());
+            let limits = multipart::MultipartLimits {
+                max_files: tx.rules.config.upload_file_limit,
+                ..multipart::MultipartLimits::default()
+            };
+            let m = multipart::parse(&body, &ct, &limits);
             for (name, value) in &m.args {
                 d.args_post.add(name, value);
             }
@@ -51,11 +81,11 @@ pub(super) fn process_request_body(tx: &mut Transaction) {
             for (k, v) in &m.part_headers {
                 d.multipart_part_headers.add(k, v);
             }
-            if let Some(n) = m.names.last() {
-                d.multipart_name = n.clone();
+            for n in &m.names {
+                d.multipart_name.add(n, n);
             }
-            if let Some(n) = m.filenames.last() {
-                d.multipart_filename = n.clone();
+            for n in &m.filenames {
+                d.multipart_filename.add(n, n);
             }
             for (name, on) in m.flags.variables() {
                 d.multipart.add(name.as_bytes(), on.to_string().as_bytes());
@@ -92,6 +122,17 @@ pub(super) fn process_request_body(tx: &mut Transaction) {
             }
         }
         None => {}
+    }
+    // `SecArgumentsLimit` over ARGS_GET and ARGS_POST together; body arguments past it are
+    // dropped and make the body an error, so that rules on REQBODY_ERROR refuse it.
+    let room = tx
+        .rules
+        .config
+        .argument_limit
+        .saturating_sub(d.args_get.entries.len());
+    if d.args_post.entries.len() > room {
+        d.args_post.entries.truncate(room);
+        set_error(d, "request exceeded SecArgumentsLimit".into());
     }
     // ModSecurity v2 keeps REQUEST_BODY empty after the XML processor unless
     // `ctl:forceRequestBodyVariable` asks for it: XML is judged through `XML:/*`, and CRS's

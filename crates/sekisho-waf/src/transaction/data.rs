@@ -49,8 +49,9 @@ pub struct TxData {
     /// Multipart flags and error counters (`MULTIPART_STRICT_ERROR`, …) by name.
     pub multipart: Collection,
     pub multipart_part_headers: Collection,
-    pub multipart_filename: Vec<u8>,
-    pub multipart_name: Vec<u8>,
+    /// Every part's file name and field name, each keyed by itself (ModSecurity v3).
+    pub multipart_filename: Collection,
+    pub multipart_name: Collection,
     /// XML: text content of the whole document (`XML:/*`) and attribute values (`XML://@*`).
     pub xml_text: Option<Vec<u8>>,
     pub xml_attrs: Vec<Vec<u8>>,
@@ -70,6 +71,11 @@ pub struct TxData {
     pub resource: VarStore,
     pub geo: VarStore,
     pub env: VarStore,
+    /// `SESSIONID` and `USERID`: what `setsid` / `setuid` last set.
+    pub session_id: Vec<u8>,
+    pub user_id: Vec<u8>,
+    /// `WEBAPPID`: the rule set's `SecWebAppId`.
+    pub web_app_id: String,
 
     pub matched_var: Vec<u8>,
     pub matched_var_name: Vec<u8>,

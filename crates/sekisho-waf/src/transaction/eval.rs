@@ -465,10 +465,12 @@ impl Transaction {
             }
             Exec::SetUid(v) => {
                 let v = v.expand(&self.data, info);
+                self.data.user_id.clone_from(&v);
                 self.data.user.set("key", v);
             }
             Exec::SetSid(v) => {
                 let v = v.expand(&self.data, info);
+                self.data.session_id.clone_from(&v);
                 self.data.session.set("key", v);
             }
         }

@@ -98,6 +98,7 @@ impl Transaction {
             started: Some(std::time::Instant::now()),
             start_epoch: now.as_secs(),
             highest_severity: 255,
+            web_app_id: cfg.web_app_id.clone(),
             ..TxData::default()
         };
         Transaction {
@@ -140,6 +141,12 @@ impl Transaction {
             protocol,
             self.rules.config.argument_separator,
         );
+        // `SecArgumentsLimit`: arguments past it are not kept (CRS setups deny `&ARGS` at
+        // the limit, so nothing slips through uninspected).
+        self.data
+            .args_get
+            .entries
+            .truncate(self.rules.config.argument_limit);
     }
 
     /// Adds one request header (call once per header line, in order).
@@ -201,6 +208,9 @@ impl Transaction {
             return self.interruption.clone();
         }
         if self.settings.request_body_access {
+            if let Some(i) = body::enforce_no_files_limit(self) {
+                return Some(i);
+            }
             body::process_request_body(self);
         }
         self.run_phase(2)

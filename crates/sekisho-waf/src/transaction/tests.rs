@@ -297,3 +297,64 @@ fn unsupported_actions_are_load_errors() {
     .unwrap_err();
     assert!(e.to_string().contains("unsupported action `exec`"), "{e}");
 }
+
+fn post(set: &Arc<RuleSet>, content_type: &str, body: &[u8]) -> Transaction {
+    let mut tx = set.transaction();
+    tx.process_uri(b"/p?g=1", "POST", "HTTP/1.1");
+    tx.add_request_header(b"Host", b"example.com");
+    tx.add_request_header(b"Content-Type", content_type.as_bytes());
+    tx.process_request_headers();
+    tx.append_request_body(body);
+    tx.process_request_body();
+    tx
+}
+
+#[test]
+fn arguments_limit_caps_args_and_flags_the_body() {
+    let s = set(r#"SecRequestBodyAccess On
+SecArgumentsLimit 3
+SecRule &ARGS "@eq 3" "id:1,phase:2,pass"
+SecRule REQBODY_ERROR "@eq 1" "id:2,phase:2,pass"
+SecRule ARGS:d "@rx ." "id:3,phase:2,pass""#);
+    let tx = post(&s, "application/x-www-form-urlencoded", b"a=1&b=2&c=3&d=4");
+    assert_eq!(ids(&tx), vec![1, 2]);
+    let tx = post(&s, "application/x-www-form-urlencoded", b"a=1");
+    assert!(ids(&tx).is_empty());
+}
+
+#[test]
+fn no_files_limit_rejects_plain_bodies_only() {
+    let s = set(
+        "SecRequestBodyAccess On\nSecRequestBodyNoFilesLimit 8\nSecRequestBodyLimitAction Reject",
+    );
+    let tx = post(&s, "application/x-www-form-urlencoded", b"a=123456789");
+    assert_eq!(tx.interruption().map(|i| i.status), Some(413));
+    let tx = post(&s, "application/x-www-form-urlencoded", b"a=1");
+    assert!(tx.interruption().is_none());
+    let body = b"--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"x\"\r\n\r\n0123456789\r\n--b--\r\n";
+    let tx = post(&s, "multipart/form-data; boundary=b", body);
+    assert!(tx.interruption().is_none());
+}
+
+#[test]
+fn upload_file_limit_sets_the_flag() {
+    let s = set(r#"SecRequestBodyAccess On
+SecUploadFileLimit 1
+SecRule MULTIPART_FILE_LIMIT_EXCEEDED "@eq 1" "id:1,phase:2,pass"
+SecRule MULTIPART_FILENAME "@streq y" "id:2,phase:2,pass""#);
+    let body = b"--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"x\"\r\n\r\n1\r\n--b\r\nContent-Disposition: form-data; name=\"g\"; filename=\"y\"\r\n\r\n2\r\n--b--\r\n";
+    let tx = post(&s, "multipart/form-data; boundary=b", body);
+    assert_eq!(ids(&tx), vec![1, 2]);
+}
+
+#[test]
+fn webappid_sessionid_userid() {
+    let s = set(r#"SecWebAppId shop
+SecAction "id:1,phase:1,pass,nolog,setsid:s-1,setuid:u-1"
+SecRule WEBAPPID "@streq shop" "id:2,phase:1,pass"
+SecRule SESSIONID "@streq s-1" "id:3,phase:1,pass"
+SecRule USERID "@streq u-1" "id:4,phase:1,pass"
+SecRule MSC_PCRE_LIMITS_EXCEEDED "@eq 0" "id:5,phase:1,pass""#);
+    let tx = run_on(&s, "/", &[("Host", "x")]);
+    assert_eq!(ids(&tx), vec![1, 2, 3, 4, 5]);
+}

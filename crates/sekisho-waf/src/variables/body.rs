@@ -52,8 +52,8 @@ pub(super) fn collect<'a>(
         }
         Var::FilesCombinedSize => push_num(out, var, d.files_combined_size),
         Var::FilesTmpContent => push_members(out, var, false, d.files_tmp_content.select(sel)),
-        Var::MultipartFilename => push(out, var, Cow::Borrowed(&d.multipart_filename)),
-        Var::MultipartName => push(out, var, Cow::Borrowed(&d.multipart_name)),
+        Var::MultipartFilename => push_members(out, var, false, d.multipart_filename.select(sel)),
+        Var::MultipartName => push_members(out, var, false, d.multipart_name.select(sel)),
         Var::MultipartPartHeaders => {
             push_members(out, var, false, d.multipart_part_headers.select(sel))
         }

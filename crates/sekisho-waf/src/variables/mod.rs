@@ -116,6 +116,10 @@ pub enum Var {
     WebserverErrorLog,
     ModsecBuild,
     WebAppId,
+    PathInfo,
+    SessionId,
+    UserId,
+    MscPcreLimitsExceeded,
 }
 
 /// Registry entry: the SecLang name and whether the variable is a collection (takes `:key`).
@@ -184,8 +188,8 @@ defs! {
     "MULTIPART_LF_LINE" => MultipartLfLine, false;
     "MULTIPART_MISSING_SEMICOLON" => MultipartMissingSemicolon, false;
     "MULTIPART_CRLF_LF_LINES" => MultipartCrlfLfLines, false;
-    "MULTIPART_FILENAME" => MultipartFilename, false;
-    "MULTIPART_NAME" => MultipartName, false;
+    "MULTIPART_FILENAME" => MultipartFilename, true;
+    "MULTIPART_NAME" => MultipartName, true;
     "MULTIPART_PART_HEADERS" => MultipartPartHeaders, true;
     "XML" => Xml, true;
     "RESPONSE_BODY" => ResponseBody, false;
@@ -231,10 +235,25 @@ defs! {
     "WEBSERVER_ERROR_LOG" => WebserverErrorLog, true;
     "MODSEC_BUILD" => ModsecBuild, false;
     "WEBAPPID" => WebAppId, false;
+    "PATH_INFO" => PathInfo, false;
+    "SESSIONID" => SessionId, false;
+    "USERID" => UserId, false;
+    "MSC_PCRE_LIMITS_EXCEEDED" => MscPcreLimitsExceeded, false;
 }
+
+/// Other names of registry variables (ModSecurity v2/v3 spell some differently).
+static ALIASES: &[(&str, &str)] = &[
+    ("STATUS", "RESPONSE_STATUS"),
+    ("MULTIPART_SEMICOLON_MISSING", "MULTIPART_MISSING_SEMICOLON"),
+    ("REQBODY_PROCESSOR_ERROR_MSG", "REQBODY_ERROR_MSG"),
+];
 
 /// Looks a variable up by name, case-insensitively.
 pub fn lookup(name: &str) -> Option<&'static VarDef> {
+    let name = ALIASES
+        .iter()
+        .find(|(alias, _)| alias.eq_ignore_ascii_case(name))
+        .map_or(name, |(_, canonical)| canonical);
     VARIABLES.iter().find(|d| d.name.eq_ignore_ascii_case(name))
 }
 
@@ -329,8 +348,17 @@ pub fn collect<'a>(
     {
         return;
     }
-    if var == Var::ModsecBuild {
-        push(out, var, Cow::Borrowed(b"030012000"));
+    match var {
+        Var::ModsecBuild => push(out, var, Cow::Borrowed(b"030012000")),
+        Var::WebAppId => push(out, var, Cow::Borrowed(data.web_app_id.as_bytes())),
+        // Linear-time regexes have no backtracking limit to exceed.
+        Var::MscPcreLimitsExceeded => push(out, var, Cow::Borrowed(b"0")),
+        Var::SessionId if !data.session_id.is_empty() => {
+            push(out, var, Cow::Borrowed(&data.session_id));
+        }
+        Var::UserId if !data.user_id.is_empty() => push(out, var, Cow::Borrowed(&data.user_id)),
+        // PATH_INFO: a gateway maps no script, so there is no extra path; it stays empty.
+        _ => {}
     }
 }
 
@@ -365,5 +393,32 @@ mod tests {
             Some(Var::RequestHeaders)
         );
         assert!(lookup("NOPE").is_none());
+        assert_eq!(lookup("status").map(|d| d.var), Some(Var::ResponseStatus));
+    }
+
+    /// Every variable the SecLang parser accepts is one the engine knows.
+    #[test]
+    fn parser_and_engine_agree_on_names() {
+        for name in sekisho_seclang::variable_names() {
+            assert!(
+                lookup(name).is_some(),
+                "`{name}` parses but the engine does not know it"
+            );
+        }
+        for d in VARIABLES
+            .iter()
+            .filter(|d| sekisho_seclang::variable_names().any(|n| n == d.name))
+        {
+            let parsed = sekisho_seclang::parse_str(
+                &format!("SecRule {}:x \"@rx a\" \"id:1,phase:1,pass\"", d.name),
+                std::path::Path::new("t.conf"),
+            );
+            assert_eq!(
+                parsed.is_ok(),
+                d.collection,
+                "`{}`: collection or not",
+                d.name
+            );
+        }
     }
 }
