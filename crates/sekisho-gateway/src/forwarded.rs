@@ -101,9 +101,13 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
 }
 
 /// Sets `X-Forwarded-For`, `X-Forwarded-Proto` and `Via` for the upstream. A trusted
-/// peer's chain is extended; an untrusted peer's chain is replaced, so the upstream never
-/// sees an address the client made up as if a proxy had vouched for it.
+/// peer's chain is extended; an untrusted peer's chain is replaced and its `Forwarded`
+/// header dropped, so the upstream never sees an address the client made up as if a
+/// proxy had vouched for it.
 pub fn set_forwarding(headers: &mut HeaderMap, peer: IpAddr, peer_trusted: bool, tls: bool) {
+    if !peer_trusted {
+        headers.remove(http::header::FORWARDED);
+    }
     let prior: Vec<String> = if peer_trusted {
         headers
             .get_all("x-forwarded-for")

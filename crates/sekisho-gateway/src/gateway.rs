@@ -133,6 +133,8 @@ pub struct Gateway {
     shared: Arc<Shared>,
     listeners: Vec<SocketAddr>,
     admin: SocketAddr,
+    /// The listeners' accept loops; a drain waits for them to close their sockets.
+    accepting: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
 impl Gateway {
@@ -180,6 +182,7 @@ impl Gateway {
         let live = Live::build(config, 1, None, options.phases.clone());
         let mut sockets = Vec::new();
         let mut listeners = Vec::new();
+        let mut accepting = Vec::new();
         let shared = Arc::new(Shared {
             live: ArcSwap::from_pointee(live),
             metrics: Metrics::default(),
@@ -201,7 +204,11 @@ impl Gateway {
             let l = tokio::net::TcpListener::from_std(sock)
                 .map_err(|source| GatewayError::Bind { addr, source })?;
             listeners.push(addr);
-            tokio::spawn(crate::listener::accept_loop(Arc::clone(&shared), l, tls));
+            accepting.push(tokio::spawn(crate::listener::accept_loop(
+                Arc::clone(&shared),
+                l,
+                tls,
+            )));
         }
         let admin = admin_sock
             .local_addr()
@@ -226,6 +233,7 @@ impl Gateway {
             shared,
             listeners,
             admin,
+            accepting: Mutex::new(accepting),
         })
     }
 
@@ -313,9 +321,11 @@ impl Gateway {
         self.shared.open_connections()
     }
 
-    /// Stops accepting, lets in-flight requests finish (HTTP/1 keep-alive responses get
-    /// `Connection: close`, HTTP/2 connections a GOAWAY) for at most `grace`, then
-    /// flushes the events. Returns the connections still open at the deadline.
+    /// Stops accepting (the listening sockets are closed before the wait begins: new
+    /// connections are refused), lets in-flight requests finish (HTTP/1 keep-alive
+    /// responses get `Connection: close`, HTTP/2 connections a GOAWAY) for at most
+    /// `grace`, then flushes the events. Returns the connections still open at the
+    /// deadline.
     pub async fn shutdown(&self, grace: Duration) -> usize {
         self.shared.draining.store(true, Ordering::SeqCst);
         self.shared.drain_tx.send_replace(true);
@@ -327,6 +337,17 @@ impl Gateway {
             .unwrap_or_else(PoisonError::into_inner)
             .clear();
         let deadline = tokio::time::Instant::now() + grace;
+        // Once the accept loops have ended, their sockets are closed: a connection
+        // attempt after this point is refused, not left in an accept queue nobody serves.
+        let accepting = std::mem::take(
+            &mut *self
+                .accepting
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        for task in accepting {
+            let _ = tokio::time::timeout_at(deadline, task).await;
+        }
         loop {
             let idle = self.shared.conns.idle.notified();
             if self.shared.open_connections() == 0 {

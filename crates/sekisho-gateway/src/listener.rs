@@ -8,11 +8,14 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use sekisho_events::{Decision, Event, TlsInfo};
 use std::convert::Infallible;
+use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
 use std::time::Instant;
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 
@@ -68,8 +71,9 @@ async fn serve(
     stream: TcpStream,
     peer: SocketAddr,
     tls: Option<TlsAcceptor>,
-    _guard: ConnGuard,
+    guard: ConnGuard,
 ) {
+    let guard = Arc::new(guard);
     let live = shared.live.load_full();
     let server = &live.config.server;
     let started = Instant::now();
@@ -105,8 +109,12 @@ async fn serve(
         }
     };
     let verdicts = Arc::new(Verdicts::default());
+    let meter = Arc::new(Meter::new(started));
     let io = Scanned::new(
-        io,
+        Metered {
+            inner: io,
+            meter: Arc::clone(&meter),
+        },
         HeadScanner::new(server.max_header_bytes, Arc::clone(&verdicts)),
     );
     let conn = Arc::new(ConnInfo {
@@ -128,10 +136,33 @@ async fn serve(
     drop(live);
     let svc_shared = Arc::clone(&shared);
     let svc_conn = Arc::clone(&conn);
+    let svc_meter = Arc::clone(&meter);
     let service = service_fn(move |req| {
+        svc_meter.mark();
         let shared = Arc::clone(&svc_shared);
         let conn = Arc::clone(&svc_conn);
-        async move { Ok::<_, Infallible>(crate::pipeline::handle(shared, conn, req).await) }
+        let guard = Arc::clone(&guard);
+        // The pipeline runs on its own task. When the client goes away mid-request (HTTP/1
+        // connection closed, HTTP/2 stream reset) hyper drops the future below, but the
+        // request still runs to its end and emits its one event: the response is then
+        // dropped unsent and the event says so. The task holds the connection's slot
+        // (returned with the response, dropped after it) so that a drain waits for it.
+        let task = tokio::spawn(async move {
+            let resp = crate::pipeline::handle(shared, conn, req).await;
+            (resp, guard)
+        });
+        async move {
+            let resp = match task.await {
+                Ok((resp, _guard)) => resp,
+                Err(e) => {
+                    tracing::error!("request task failed: {e}");
+                    let mut r = http::Response::new(crate::body::full("internal error\n"));
+                    *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+                    r
+                }
+            };
+            Ok::<_, Infallible>(resp)
+        }
     });
     let connection = builder.serve_connection(TokioIo::new(io), service);
     tokio::pin!(connection);
@@ -145,7 +176,7 @@ async fn serve(
         }
     };
     if let Err(e) = result {
-        parse_error_event(&shared, &conn, &*e, started);
+        parse_error_event(&shared, &conn, &*e, &meter);
     }
 }
 
@@ -155,7 +186,7 @@ fn parse_error_event(
     shared: &Shared,
     conn: &ConnInfo,
     err: &(dyn std::error::Error + 'static),
-    started: Instant,
+    meter: &Meter,
 ) {
     let Some(h) = err.downcast_ref::<hyper::Error>() else {
         return;
@@ -171,15 +202,30 @@ fn parse_error_event(
     } else {
         400
     };
+    let since = meter.since_mark();
     shared.metrics.parse_errors.fetch_add(1, Ordering::Relaxed);
-    shared.metrics.request("", status, started.elapsed());
+    shared.metrics.request("", status, since.started.elapsed());
     let Some(sink) = &shared.sink else { return };
     let mut ev = Event::new();
     ev.request_id = crate::forwarded::new_request_id();
     ev.client_ip = conn.peer.ip().to_string();
     ev.protocol = "HTTP/1.1".into();
     ev.status = status;
-    ev.latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    ev.latency_us = u64::try_from(since.started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    ev.bytes_in = since.read;
+    ev.bytes_out = since.written;
+    // What can be read of the refused head, for the record (it may be garbage).
+    if let Some((method, target, host)) = request_line(&since.head) {
+        ev.method = method;
+        match target.split_once('?') {
+            Some((p, q)) => {
+                ev.path = p.to_owned();
+                ev.query = q.to_owned();
+            }
+            None => ev.path = target,
+        }
+        ev.host = host;
+    }
     ev.tls = conn.tls.clone();
     ev.decisions.push(Decision {
         phase: "parse".into(),
@@ -190,7 +236,205 @@ fn parse_error_event(
     sink.emit(ev);
 }
 
+/// Method, target and `Host` of a raw HTTP/1 head, when its request line looks like one
+/// (a token, a target without controls, `HTTP/`).
+fn request_line(head: &[u8]) -> Option<(String, String, String)> {
+    let text = String::from_utf8_lossy(head);
+    let mut lines = text.trim_start_matches(['\r', '\n']).split("\r\n");
+    let mut parts = lines.next()?.split(' ');
+    let (method, target, version) = (parts.next()?, parts.next()?, parts.next()?);
+    let plain = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_graphic());
+    let looks_like_http = method.len() <= 32
+        && method.bytes().all(|b| b.is_ascii_alphabetic())
+        && plain(target)
+        && version.starts_with("HTTP/");
+    if !looks_like_http {
+        return None;
+    }
+    let host = lines
+        .take_while(|l| !l.is_empty())
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("host").then(|| value.trim())
+        })
+        .filter(|h| h.bytes().all(|b| b.is_ascii_graphic()))
+        .unwrap_or("");
+    Some((method.to_owned(), target.to_owned(), host.to_owned()))
+}
+
+/// How much of a request head is kept for the event of a refused request.
+const HEAD_KEPT: usize = 1024;
+
+/// Bytes a connection read and wrote, and the start of what it read since the last
+/// request went to the pipeline: what the event of a request hyper refuses itself (whose
+/// head the pipeline never sees) can say about it. Approximate on pipelined connections.
+struct Meter {
+    read: AtomicU64,
+    written: AtomicU64,
+    /// Whether `mark.head` has room left (spares the lock on most reads).
+    keeping: AtomicBool,
+    mark: Mutex<Mark>,
+}
+
+struct Mark {
+    read: u64,
+    written: u64,
+    started: Instant,
+    head: Vec<u8>,
+}
+
+/// What happened on a connection since its last request went to the pipeline.
+struct SinceMark {
+    read: u64,
+    written: u64,
+    started: Instant,
+    head: Vec<u8>,
+}
+
+impl Meter {
+    fn new(started: Instant) -> Self {
+        Self {
+            read: AtomicU64::new(0),
+            written: AtomicU64::new(0),
+            keeping: AtomicBool::new(true),
+            mark: Mutex::new(Mark {
+                read: 0,
+                written: 0,
+                started,
+                head: Vec::new(),
+            }),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Mark> {
+        self.mark.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A request head went to the pipeline: what follows belongs to the next one.
+    fn mark(&self) {
+        let mut m = self.lock();
+        m.read = self.read.load(Ordering::Relaxed);
+        m.written = self.written.load(Ordering::Relaxed);
+        m.started = Instant::now();
+        m.head.clear();
+        self.keeping.store(true, Ordering::Relaxed);
+    }
+
+    fn on_read(&self, data: &[u8]) {
+        self.read.fetch_add(data.len() as u64, Ordering::Relaxed);
+        if !self.keeping.load(Ordering::Relaxed) {
+            return;
+        }
+        let mut m = self.lock();
+        if m.head.is_empty() {
+            // The first bytes since the mark: the next request starts here.
+            m.started = Instant::now();
+        }
+        let room = HEAD_KEPT.saturating_sub(m.head.len());
+        m.head
+            .extend_from_slice(data.get(..room.min(data.len())).unwrap_or_default());
+        if m.head.len() >= HEAD_KEPT {
+            self.keeping.store(false, Ordering::Relaxed);
+        }
+    }
+
+    fn since_mark(&self) -> SinceMark {
+        let m = self.lock();
+        SinceMark {
+            read: self.read.load(Ordering::Relaxed).saturating_sub(m.read),
+            written: self
+                .written
+                .load(Ordering::Relaxed)
+                .saturating_sub(m.written),
+            started: m.started,
+            head: m.head.clone(),
+        }
+    }
+}
+
+/// A client connection whose bytes are counted by a [`Meter`].
+struct Metered<T> {
+    inner: T,
+    meter: Arc<Meter>,
+}
+
+impl<T: AsyncRead + Unpin> AsyncRead for Metered<T> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let this = &mut *self;
+        let r = Pin::new(&mut this.inner).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = r {
+            if let Some(new) = buf.filled().get(before..) {
+                if !new.is_empty() {
+                    this.meter.on_read(new);
+                }
+            }
+        }
+        r
+    }
+}
+
+impl<T: AsyncWrite + Unpin> AsyncWrite for Metered<T> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        b: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let r = Pin::new(&mut self.inner).poll_write(cx, b);
+        if let Poll::Ready(Ok(n)) = r {
+            self.meter.written.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        r
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let r = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        if let Poll::Ready(Ok(n)) = r {
+            self.meter.written.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        r
+    }
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+}
+
 /// Resolves once the gateway drains (the watch guard must not live across an await).
 pub(crate) async fn draining(rx: &mut tokio::sync::watch::Receiver<bool>) {
     let _ = rx.wait_for(|d| *d).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_what_it_can_of_a_refused_head() {
+        let head = b"\r\nPOST /a/b?x=1 HTTP/1.1\r\nX: y\r\nHOST:  api.test:8080 \r\n\r\nHost: late";
+        assert_eq!(
+            request_line(head),
+            Some(("POST".into(), "/a/b?x=1".into(), "api.test:8080".into()))
+        );
+        assert_eq!(
+            request_line(b"GET / HTTP/1.1\r\nbroken\r\n"),
+            Some(("GET".into(), "/".into(), String::new()))
+        );
+        assert_eq!(request_line(b"\x16\x03\x01\x02\x00"), None);
+        assert_eq!(request_line(b"GET /a\x01b HTTP/1.1\r\n"), None);
+        assert_eq!(request_line(b"G3T / HTTP/1.1\r\n"), None);
+        assert_eq!(request_line(b"GET / SPDY/3\r\n"), None);
+    }
 }

@@ -90,12 +90,18 @@ pub(crate) async fn handle(
     // 6. Read the whole body (up to the route's limit) before a single byte goes
     //    upstream, so that the body phase judges all of it. Streaming routes skip this.
     let body = if route.stream_body {
+        // A streamed body is judged by its declared length before the upstream is
+        // contacted, and cut off (413) if it grows past the limit on the way.
+        if declared_length(&parts).is_some_and(|n| n > route.max_body_bytes) {
+            ctx.decide("body", "deny", "", TOO_LARGE);
+            return done.reply(ctx, ev, StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE, true);
+        }
         Outgoing::Stream(
             Limited::new(
                 body,
                 usize::try_from(route.max_body_bytes).unwrap_or(usize::MAX),
             )
-            .map_err(Into::into)
+            .map_err(|e| -> crate::body::BoxError { Box::new(ClientBodyError(e)) })
             .boxed_unsync(),
         )
     } else {
@@ -165,6 +171,10 @@ pub(crate) async fn handle(
     let resp = match forward(&live.phases, cluster, &mut ctx, parts, body).await {
         Ok(resp) => resp.map(|b| b.map_err(Into::into).boxed_unsync()),
         Err(Refusal::Phase(status, text)) => return done.phase_reply(ctx, ev, status, text, false),
+        Err(Refusal::Body(status, reason)) => {
+            ctx.decide("body", "deny", "", reason);
+            return done.reply(ctx, ev, status, reason, true);
+        }
         Err(Refusal::Upstream(status, reason)) => {
             ctx.decide("upstream", "error", "", &reason);
             return done.reply(ctx, ev, status, &reason, false);
@@ -184,7 +194,56 @@ enum Outgoing {
 
 enum Refusal {
     Phase(StatusCode, Bytes),
+    /// The client's streamed body failed (too large, malformed, cut off): not the
+    /// upstream's fault.
+    Body(StatusCode, &'static str),
     Upstream(StatusCode, String),
+}
+
+const TOO_LARGE: &str = "request body larger than the route allows";
+const MALFORMED: &str = "malformed or interrupted request body";
+
+/// An error reading the client's body while it streams upstream. It marks the upstream
+/// request's failure as the client's, so that it neither counts against the endpoint
+/// (passive ejection) nor reads as a 502.
+#[derive(Debug)]
+struct ClientBodyError(crate::body::BoxError);
+
+impl std::fmt::Display for ClientBodyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "client request body: {}", self.0)
+    }
+}
+
+impl std::error::Error for ClientBodyError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.0)
+    }
+}
+
+/// Whether an upstream request failed because of the client's body, and how to answer.
+fn client_body_failure(
+    e: &(dyn std::error::Error + 'static),
+) -> Option<(StatusCode, &'static str)> {
+    let mut chain = std::iter::successors(Some(e), |e| e.source());
+    chain.find(|e| e.is::<ClientBodyError>())?;
+    let mut chain = std::iter::successors(Some(e), |e| e.source());
+    Some(
+        if chain.any(|e| e.is::<http_body_util::LengthLimitError>()) {
+            (StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE)
+        } else {
+            (StatusCode::BAD_REQUEST, MALFORMED)
+        },
+    )
+}
+
+/// The request's `Content-Length`, if it has a valid one.
+fn declared_length(parts: &http::request::Parts) -> Option<u64> {
+    parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
 }
 
 /// The strict checks that need the parsed request: an oversized target (414) and the
@@ -223,30 +282,18 @@ async fn read_body(
     parts: &http::request::Parts,
     limit: u64,
 ) -> Result<Bytes, (StatusCode, &'static str)> {
-    let declared = parts
-        .headers
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err((
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "request body larger than the route allows",
-        ));
+    if declared_length(parts).is_some_and(|n| n > limit) {
+        return Err((StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE));
     }
     match Limited::new(body, usize::try_from(limit).unwrap_or(usize::MAX))
         .collect()
         .await
     {
         Ok(c) => Ok(c.to_bytes()),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err((
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "request body larger than the route allows",
-        )),
-        Err(_) => Err((
-            StatusCode::BAD_REQUEST,
-            "malformed or interrupted request body",
-        )),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            Err((StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE))
+        }
+        Err(_) => Err((StatusCode::BAD_REQUEST, MALFORMED)),
     }
 }
 
@@ -396,6 +443,9 @@ async fn forward(
                 );
             }
             Ok(Err(e)) => {
+                if let Some((status, reason)) = client_body_failure(&e) {
+                    return Err(Refusal::Body(status, reason));
+                }
                 cluster.record(i, false);
                 let what = if e.is_connect() {
                     "connect to"

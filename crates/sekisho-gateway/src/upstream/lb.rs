@@ -52,16 +52,22 @@ pub fn ring_pick(ring: &[(u64, usize)], key: u64, ok: &dyn Fn(usize) -> bool) ->
     after.iter().chain(before).map(|&(_, i)| i).find(|&i| ok(i))
 }
 
-/// Least request of two random acceptable endpoints.
+/// Least request of two distinct random acceptable endpoints. (Drawing the second with
+/// replacement would pair an endpoint with itself one time in n², sending it that share
+/// however loaded it is.)
 pub fn p2c(c: &ClusterState, ok: &dyn Fn(usize) -> bool) -> Option<usize> {
     let live: Vec<usize> = (0..c.endpoints.len()).filter(|&i| ok(i)).collect();
-    let n = live.len();
-    if n == 0 {
-        return None;
+    let n = live.len() as u64;
+    match n {
+        0 => return None,
+        1 => return live.first().copied(),
+        _ => {}
     }
     let r = c.random();
-    let a = *live.get((r % n as u64) as usize)?;
-    let b = *live.get(((r >> 32) % n as u64) as usize)?;
+    let ia = r % n;
+    let ib = (ia + 1 + (r >> 32) % (n - 1)) % n;
+    let a = *live.get(usize::try_from(ia).ok()?)?;
+    let b = *live.get(usize::try_from(ib).ok()?)?;
     let load = |i: usize| {
         c.endpoints
             .get(i)

@@ -112,7 +112,14 @@ impl ClusterState {
         let n = self.endpoints.len();
         let first = match &self.config.lb {
             LbPolicy::RoundRobin => {
-                let start = self.rr.fetch_add(1, Ordering::Relaxed);
+                // A retry does not take a turn: otherwise the retries of a failing endpoint
+                // shift the rotation onto it (with two endpoints it would get every first
+                // attempt).
+                let start = if exclude.is_some() {
+                    self.rr.load(Ordering::Relaxed)
+                } else {
+                    self.rr.fetch_add(1, Ordering::Relaxed)
+                };
                 (0..n).map(|k| (start + k) % n).find(|&i| ok(i))
             }
             LbPolicy::LeastRequest => lb::p2c(self, &ok),
