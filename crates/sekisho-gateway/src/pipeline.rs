@@ -305,10 +305,15 @@ fn prepare_upstream(
     trusted: &[sekisho_config::Cidr],
     request_id_header: &str,
 ) {
-    let path = route::rewrite_path(route, parts.uri.path());
-    let pq = match parts.uri.query() {
-        Some(q) => format!("{path}?{q}"),
-        None => path,
+    // Origin form for the upstream; rebuilt only when the route rewrites the path.
+    let pq = if route.rewrite.is_some() || parts.uri.scheme().is_some() {
+        let path = route::rewrite_path(route, parts.uri.path());
+        match parts.uri.query() {
+            Some(q) => Some(format!("{path}?{q}")),
+            None => Some(path),
+        }
+    } else {
+        None
     };
     if !parts.headers.contains_key(http::header::HOST) {
         if let Some(v) = parts
@@ -319,7 +324,7 @@ fn prepare_upstream(
             parts.headers.insert(http::header::HOST, v);
         }
     }
-    if let Ok(uri) = pq.parse() {
+    if let Some(Ok(uri)) = pq.map(|pq| pq.parse()) {
         parts.uri = uri;
     }
     parts.version = Version::HTTP_11;
@@ -365,7 +370,7 @@ async fn forward(
     phases: &[Arc<dyn Phase>],
     cluster: &ClusterState,
     ctx: &mut RequestCtx,
-    parts: http::request::Parts,
+    mut parts: http::request::Parts,
     body: Outgoing,
 ) -> Result<Response<Incoming>, Refusal> {
     let retryable = idempotent(&parts.method) && matches!(body, Outgoing::Buffered(_));
@@ -401,8 +406,17 @@ async fn forward(
         let Some(ep) = cluster.endpoints.get(i) else {
             break;
         };
-        let mut p = parts.clone();
-        if let Ok(uri) = format!("http://{}{}", ep.addr, parts.uri).parse() {
+        // The last possible attempt takes the parts; earlier ones (retries) need a copy.
+        let mut p = if attempt + 1 < attempts {
+            parts.clone()
+        } else {
+            std::mem::replace(&mut parts, Request::new(()).into_parts().0)
+        };
+        let mut uri = http::uri::Parts::default();
+        uri.scheme = Some(http::uri::Scheme::HTTP);
+        uri.authority.clone_from(&ep.authority);
+        uri.path_and_query = p.uri.path_and_query().cloned();
+        if let Ok(uri) = http::Uri::from_parts(uri) {
             p.uri = uri;
         }
         for phase in phases {
@@ -422,7 +436,7 @@ async fn forward(
         )
         .await;
         ep.in_flight.fetch_sub(1, Ordering::Relaxed);
-        ctx.upstream = ep.addr.to_string();
+        ctx.upstream.clone_from(&ep.label);
         let more = attempt + 1 < attempts;
         match r {
             Ok(Ok(resp)) => {
@@ -494,7 +508,7 @@ fn event_skeleton(ctx: &RequestCtx, conn: &ConnInfo, parts: &http::request::Part
         .unwrap_or_default();
     ev.path = parts.uri.path().to_owned();
     ev.query = parts.uri.query().unwrap_or("").to_owned();
-    ev.protocol = format!("{:?}", parts.version);
+    ev.protocol = protocol_name(parts.version).to_owned();
     ev.tls = conn.tls.clone();
     // Request line and header section as sent (approximately, for HTTP/2).
     let head: usize = parts
@@ -502,8 +516,21 @@ fn event_skeleton(ctx: &RequestCtx, conn: &ConnInfo, parts: &http::request::Part
         .iter()
         .map(|(k, v)| k.as_str().len() + v.len() + 4)
         .sum();
-    ev.bytes_in = (head + parts.method.as_str().len() + parts.uri.to_string().len() + 12) as u64;
+    let target = parts.uri.path_and_query().map_or(1, |pq| pq.as_str().len());
+    ev.bytes_in = (head + parts.method.as_str().len() + target + 12) as u64;
     ev
+}
+
+/// `HTTP/1.1`, `HTTP/2.0`, … as the event records it.
+fn protocol_name(v: Version) -> &'static str {
+    match v {
+        Version::HTTP_09 => "HTTP/0.9",
+        Version::HTTP_10 => "HTTP/1.0",
+        Version::HTTP_11 => "HTTP/1.1",
+        Version::HTTP_2 => "HTTP/2.0",
+        Version::HTTP_3 => "HTTP/3.0",
+        _ => "HTTP/?",
+    }
 }
 
 /// The last steps every response takes, whoever produced it.

@@ -21,6 +21,10 @@ use std::time::Instant;
 #[derive(Debug)]
 pub struct Endpoint {
     pub addr: SocketAddr,
+    /// `addr` as text, for events and decisions (formatted once, not per request).
+    pub label: String,
+    /// `addr` as the authority of upstream request URIs.
+    pub authority: Option<http::uri::Authority>,
     /// Active health checks' verdict; true until checks say otherwise.
     pub healthy: AtomicBool,
     /// Requests in flight (least-request balancing).
@@ -65,6 +69,8 @@ impl ClusterState {
                 let prev = previous.and_then(|p| p.endpoints.iter().find(|e| e.addr == addr));
                 Endpoint {
                     addr,
+                    label: addr.to_string(),
+                    authority: addr.to_string().parse().ok(),
                     healthy: AtomicBool::new(
                         prev.is_none_or(|e| e.healthy.load(Ordering::Relaxed)),
                     ),
