@@ -12,12 +12,30 @@ pub fn rfc3339_millis(t: SystemTime) -> String {
     let days = secs / 86_400;
     let rem = secs % 86_400;
     let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
+    // By hand, not `format!`: every request's event is stamped, and this was a visible
+    // part of the gateway's per-request cost.
+    let mut out = String::with_capacity(24);
+    for (n, width, sep) in [
+        (y, 4, '-'),
+        (m, 2, '-'),
+        (d, 2, 'T'),
+        (rem / 3600, 2, ':'),
+        ((rem % 3600) / 60, 2, ':'),
+        (rem % 60, 2, '.'),
+        (u64::from(millis), 3, 'Z'),
+    ] {
+        push_digits(&mut out, n, width);
+        out.push(sep);
+    }
+    out
+}
+
+/// Appends the last `width` decimal digits of `n`, zero-padded.
+fn push_digits(out: &mut String, n: u64, width: u32) {
+    for i in (0..width).rev() {
+        let digit = (n / 10u64.pow(i)) % 10;
+        out.push(char::from(b'0' + digit as u8));
+    }
 }
 
 /// The current time as `rfc3339_millis` formats it.

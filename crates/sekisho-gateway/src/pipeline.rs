@@ -17,7 +17,7 @@ use crate::listener::ConnInfo;
 use crate::live::Live;
 use crate::phase::{Flow, Phase, RequestCtx};
 use crate::route;
-use crate::upstream::ClusterState;
+use crate::upstream::{ClusterState, SendError};
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue};
 use http::{Method, Request, Response, StatusCode, Version};
@@ -169,7 +169,7 @@ pub(crate) async fn handle(
     // 10. Upstream: load balancing, passive ejection, retries of idempotent requests
     //     within the budget, timeouts (504), connect failures (502).
     let resp = match forward(&live.phases, cluster, &mut ctx, parts, body).await {
-        Ok(resp) => resp.map(|b| b.map_err(Into::into).boxed_unsync()),
+        Ok(resp) => resp,
         Err(Refusal::Phase(status, text)) => return done.phase_reply(ctx, ev, status, text, false),
         Err(Refusal::Body(status, reason)) => {
             ctx.decide("body", "deny", "", reason);
@@ -372,7 +372,7 @@ async fn forward(
     ctx: &mut RequestCtx,
     mut parts: http::request::Parts,
     body: Outgoing,
-) -> Result<Response<Incoming>, Refusal> {
+) -> Result<Response<RespBody>, Refusal> {
     let retryable = idempotent(&parts.method) && matches!(body, Outgoing::Buffered(_));
     let attempts = 1 + if retryable {
         cluster.config.retry.attempts
@@ -391,7 +391,7 @@ async fn forward(
         Outgoing::Stream(s) => (None, Some(s)),
     };
     let mut exclude = None;
-    let mut last: Result<Response<Incoming>, Refusal> = Err(Refusal::Upstream(
+    let mut last: Result<Response<RespBody>, Refusal> = Err(Refusal::Upstream(
         StatusCode::SERVICE_UNAVAILABLE,
         "no upstream endpoint available".into(),
     ));
@@ -412,13 +412,6 @@ async fn forward(
         } else {
             std::mem::replace(&mut parts, Request::new(()).into_parts().0)
         };
-        let mut uri = http::uri::Parts::default();
-        uri.scheme = Some(http::uri::Scheme::HTTP);
-        uri.authority.clone_from(&ep.authority);
-        uri.path_and_query = p.uri.path_and_query().cloned();
-        if let Ok(uri) = http::Uri::from_parts(uri) {
-            p.uri = uri;
-        }
         for phase in phases {
             if let Flow::Respond(status, text) = phase.upstream_request(ctx, &mut p) {
                 return Err(Refusal::Phase(status, text));
@@ -432,7 +425,7 @@ async fn forward(
         ep.in_flight.fetch_add(1, Ordering::Relaxed);
         let r = tokio::time::timeout(
             cluster.config.request_timeout,
-            cluster.client.request(Request::from_parts(p, b)),
+            ep.pool.send(Request::from_parts(p, b)),
         )
         .await;
         ep.in_flight.fetch_sub(1, Ordering::Relaxed);
@@ -457,8 +450,10 @@ async fn forward(
                 );
             }
             Ok(Err(e)) => {
-                if let Some((status, reason)) = client_body_failure(&e) {
-                    return Err(Refusal::Body(status, reason));
+                if let SendError::Request(e) = &e {
+                    if let Some((status, reason)) = client_body_failure(e) {
+                        return Err(Refusal::Body(status, reason));
+                    }
                 }
                 cluster.record(i, false);
                 let what = if e.is_connect() {

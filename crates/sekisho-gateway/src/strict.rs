@@ -133,20 +133,18 @@ impl HeadScanner {
                     State::Idle
                 }
                 State::Idle => State::Head(std::mem::take(&mut self.spare)),
-                State::Head(mut buf) => {
-                    let (taken, done) = take_head(&mut buf, data);
-                    data = data.get(taken..).unwrap_or_default();
-                    if done {
-                        let next = self.head(&buf);
-                        buf.clear();
+                // Fast path: the whole head is in this read (the usual case): judge it in
+                // place, without copying it.
+                State::Head(buf) if buf.is_empty() => match head_end(data) {
+                    Some(end) => {
+                        let head = data.get(..end).unwrap_or_default();
+                        data = data.get(end..).unwrap_or_default();
                         self.spare = buf;
-                        next
-                    } else if buf.len() > self.max_head {
-                        State::Lost
-                    } else {
-                        State::Head(buf)
+                        self.head(head)
                     }
-                }
+                    None => self.head_part(buf, &mut data),
+                },
+                State::Head(buf) => self.head_part(buf, &mut data),
                 State::Body(n) => {
                     let k = usize::try_from(n).unwrap_or(usize::MAX).min(data.len());
                     data = data.get(k..).unwrap_or_default();
@@ -172,6 +170,22 @@ impl HeadScanner {
                 self.verdicts.lose();
                 return;
             }
+        }
+    }
+
+    /// A head that spans reads: collected in `buf` until its blank line.
+    fn head_part(&mut self, mut buf: Vec<u8>, data: &mut &[u8]) -> State {
+        let (taken, done) = take_head(&mut buf, data);
+        *data = data.get(taken..).unwrap_or_default();
+        if done {
+            let next = self.head(&buf);
+            buf.clear();
+            self.spare = buf;
+            next
+        } else if buf.len() > self.max_head {
+            State::Lost
+        } else {
+            State::Head(buf)
         }
     }
 
@@ -260,6 +274,16 @@ impl HeadScanner {
 /// Appends `data` to `buf` up to and including the empty line that ends a head (a line
 /// ends in LF, optionally after CR); returns how many bytes of `data` were taken and
 /// whether the head is complete.
+/// Where the head that starts `data` ends (just after its blank line), if it is all there.
+fn head_end(data: &[u8]) -> Option<usize> {
+    memchr::memchr_iter(b'\n', data)
+        .find(|&j| {
+            let before = data.get(..j).unwrap_or_default();
+            before.ends_with(b"\n") || before.ends_with(b"\n\r")
+        })
+        .map(|j| j + 1)
+}
+
 fn take_head(buf: &mut Vec<u8>, data: &[u8]) -> (usize, bool) {
     // Line by line (memchr), not byte by byte: this runs on every request head.
     let mut from = 0;

@@ -24,15 +24,20 @@ pub fn spawn_health_checks(cluster: &Arc<ClusterState>) {
             tick.tick().await;
             let Some(c) = weak.upgrade() else { return };
             for (i, e) in c.endpoints.iter().enumerate() {
-                let uri = format!("http://{}{}", e.addr, hc.path);
-                let good = match http::Request::get(uri)
+                let good = match http::Request::get(hc.path.as_str())
+                    .header(http::header::HOST, e.label.as_str())
                     .header("user-agent", "sekisho-health")
                     .body::<RespBody>(empty())
                 {
-                    Ok(req) => matches!(
-                        tokio::time::timeout(hc.timeout, c.client.request(req)).await,
-                        Ok(Ok(resp)) if resp.status().is_success()
-                    ),
+                    Ok(req) => match tokio::time::timeout(hc.timeout, e.pool.send(req)).await {
+                        Ok(Ok(resp)) => {
+                            let ok = resp.status().is_success();
+                            // Read the body so that the connection goes back to the pool.
+                            let _ = http_body_util::BodyExt::collect(resp.into_body()).await;
+                            ok
+                        }
+                        _ => false,
+                    },
                     Err(_) => false,
                 };
                 let (Some(ok), Some(fail)) = (ok_streak.get_mut(i), fail_streak.get_mut(i)) else {

@@ -4,17 +4,16 @@
 mod budget;
 mod health;
 mod lb;
+mod pool;
 
 pub use budget::RetryBudget;
 pub use health::spawn_health_checks;
+pub use pool::{Pool, SendError};
 
-use crate::body::RespBody;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 use sekisho_config::{Cluster, LbPolicy};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// One endpoint of a cluster and what is known about its health.
@@ -23,8 +22,8 @@ pub struct Endpoint {
     pub addr: SocketAddr,
     /// `addr` as text, for events and decisions (formatted once, not per request).
     pub label: String,
-    /// `addr` as the authority of upstream request URIs.
-    pub authority: Option<http::uri::Authority>,
+    /// Its keep-alive connections.
+    pub pool: Arc<Pool>,
     /// Active health checks' verdict; true until checks say otherwise.
     pub healthy: AtomicBool,
     /// Requests in flight (least-request balancing).
@@ -39,7 +38,6 @@ pub struct Endpoint {
 pub struct ClusterState {
     pub config: Cluster,
     pub endpoints: Vec<Endpoint>,
-    pub client: Client<HttpConnector, RespBody>,
     pub budget: RetryBudget,
     rr: AtomicUsize,
     rng: AtomicU64,
@@ -51,16 +49,6 @@ impl ClusterState {
     /// Builds the state; `previous` (same name, older generation) hands over endpoint
     /// health so that a reload does not send traffic to endpoints known to be down.
     pub fn new(config: Cluster, previous: Option<&ClusterState>) -> Self {
-        let mut http = HttpConnector::new();
-        http.set_connect_timeout(Some(config.connect_timeout));
-        http.set_nodelay(true);
-        http.enforce_http(true);
-        let client = Client::builder(TokioExecutor::new())
-            .timer(TokioTimer::new())
-            .pool_timer(TokioTimer::new())
-            .pool_idle_timeout(config.idle_timeout)
-            .pool_max_idle_per_host(config.max_idle_per_endpoint)
-            .build(http);
         let now = Instant::now();
         let endpoints = config
             .endpoints
@@ -70,7 +58,12 @@ impl ClusterState {
                 Endpoint {
                     addr,
                     label: addr.to_string(),
-                    authority: addr.to_string().parse().ok(),
+                    pool: Arc::new(Pool::new(
+                        addr,
+                        config.connect_timeout,
+                        config.idle_timeout,
+                        config.max_idle_per_endpoint,
+                    )),
                     healthy: AtomicBool::new(
                         prev.is_none_or(|e| e.healthy.load(Ordering::Relaxed)),
                     ),
@@ -85,7 +78,6 @@ impl ClusterState {
         Self {
             config,
             endpoints,
-            client,
             budget,
             rr: AtomicUsize::new(0),
             rng: AtomicU64::new(u64::from(now.elapsed().subsec_nanos()) | 1),
