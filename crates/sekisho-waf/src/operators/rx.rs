@@ -215,11 +215,12 @@ pub(crate) struct Rx {
 
 impl Operator for Rx {
     fn matches(&self, input: &[u8], out: &mut MatchOutput) -> bool {
-        if out.want_captures {
-            match_with_captures(&self.re, input, out)
-        } else {
-            self.re.is_match(input)
+        // Most values do not match: the capture-free search (lazy DFA) decides that much
+        // faster than a search for capture positions, which runs only on a match.
+        if !self.re.is_match(input) {
+            return false;
         }
+        !out.want_captures || match_with_captures(&self.re, input, out)
     }
 }
 

@@ -382,6 +382,24 @@ impl Transaction {
 
         let mut hits = Vec::new();
         let want_captures = link.actions.capture;
+        // An operator whose argument holds macros is built once per link evaluation (the
+        // variables it reads do not change while the link's values are tested), and kept.
+        let dynamic = match &link.op.kind {
+            OpKind::Dynamic(m) if !values.is_empty() => {
+                let key = (link.op.name.clone(), m.expand_string(data, &info));
+                if !caches.operators.contains_key(&key) {
+                    let env = crate::operators::OperatorEnv {
+                        base_dir: link.file.parent().unwrap_or(std::path::Path::new(".")),
+                        geo_db: None,
+                    };
+                    if let Ok(op) = crate::operators::build(&key.0, &key.1, &env) {
+                        caches.operators.insert(key.clone(), op);
+                    }
+                }
+                Some(key)
+            }
+            _ => None,
+        };
         for v in &values {
             let raw: &[u8] = &v.value;
             if link.actions.multi_match {
@@ -394,34 +412,37 @@ impl Transaction {
                     }
                 }
                 for c in &candidates {
-                    if let Some(h) = run_op(link, c, data, &info, caches, want_captures, v) {
+                    if let Some(h) = run_op(link, c, caches, want_captures, v, dynamic.as_ref()) {
                         hits.push(h);
                     }
                 }
                 continue;
             }
-            let cacheable = matches!(v.value, Cow::Borrowed(_))
-                && !volatile(v.var)
-                && !link.transforms.is_empty();
-            let transformed: Cow<'_, [u8]> = if link.transforms.is_empty() {
-                Cow::Borrowed(raw)
+            let cacheable = matches!(v.value, Cow::Borrowed(_)) && !volatile(v.var);
+            // The transformed value: most values are unchanged by their transformations, and a
+            // changed one is computed once per phase and shared by every rule with the same
+            // transformation list.
+            let owned: Option<Arc<[u8]>> = if link.transforms.is_empty() {
+                None
             } else if cacheable {
                 let key = (raw.as_ptr() as usize, raw.len(), link.chain_idx);
-                let entry = caches
+                caches
                     .transforms
                     .entry(key)
-                    .or_insert_with(|| apply(&link.transforms, raw));
-                match entry {
-                    Some(t) => Cow::Owned(t.clone()),
-                    None => Cow::Borrowed(raw),
-                }
+                    .or_insert_with(|| apply(&link.transforms, raw).map(Arc::from))
+                    .clone()
             } else {
-                match apply(&link.transforms, raw) {
-                    Some(t) => Cow::Owned(t),
-                    None => Cow::Borrowed(raw),
-                }
+                apply(&link.transforms, raw).map(Arc::from)
             };
-            if let Some(h) = run_op(link, &transformed, data, &info, caches, want_captures, v) {
+            let transformed: &[u8] = owned.as_deref().unwrap_or(raw);
+            if let Some(h) = run_op(
+                link,
+                transformed,
+                caches,
+                want_captures,
+                v,
+                dynamic.as_ref(),
+            ) {
                 hits.push(h);
             }
         }
@@ -523,11 +544,10 @@ fn store(d: &mut TxData, s: Store) -> &mut VarStore {
 fn run_op(
     link: &Rule,
     input: &[u8],
-    data: &TxData,
-    info: &RuleInfo<'_>,
     caches: &mut Caches,
     want_captures: bool,
     v: &VarValue<'_>,
+    dynamic: Option<&(String, String)>,
 ) -> Option<Hit> {
     caches.out.want_captures = want_captures;
     caches.out.captures.clear();
@@ -535,22 +555,8 @@ fn run_op(
         OpKind::Always => true,
         OpKind::Never => false,
         OpKind::Static(op) => op.matches(input, &mut caches.out),
-        OpKind::Dynamic(m) => {
-            let arg = m.expand_string(data, info);
-            let key = (link.op.name.clone(), arg);
-            if !caches.operators.contains_key(&key) {
-                let env = crate::operators::OperatorEnv {
-                    base_dir: link.file.parent().unwrap_or(std::path::Path::new(".")),
-                    geo_db: None,
-                };
-                match crate::operators::build(&key.0, &key.1, &env) {
-                    Ok(op) => {
-                        caches.operators.insert(key.clone(), op);
-                    }
-                    Err(_) => return None,
-                }
-            }
-            let op = caches.operators.get(&key)?;
+        OpKind::Dynamic(_) => {
+            let op = caches.operators.get(dynamic?)?;
             op.matches(input, &mut caches.out)
         }
     };

@@ -43,12 +43,16 @@ pub(crate) struct TxSettings {
     pub audit_log_parts: String,
 }
 
+/// (value address, value length, transformation list id).
+pub(crate) type TransformKey = (usize, usize, u32);
+
 /// Per-transaction caches that make repeated work cheap.
 #[derive(Default)]
 pub(crate) struct Caches {
     /// (value address, value length, transformation list) → transformed value; only for
     /// request/response data, which never changes once set within a phase.
-    pub transforms: FxHashMap<(usize, usize, u32), Option<Vec<u8>>>,
+    /// Shared (`Arc`) so that a hit hands it out without copying.
+    pub transforms: FxHashMap<TransformKey, Option<Arc<[u8]>>>,
     /// Operators whose argument held macros, by (name, expanded argument).
     pub operators: FxHashMap<(String, String), Box<dyn Operator>>,
     pub out: MatchOutput,
