@@ -8,6 +8,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use sekisho_events::{Decision, Event, TlsInfo};
 use std::convert::Infallible;
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -142,25 +143,18 @@ async fn serve(
         let shared = Arc::clone(&svc_shared);
         let conn = Arc::clone(&svc_conn);
         let guard = Arc::clone(&guard);
-        // The pipeline runs on its own task. When the client goes away mid-request (HTTP/1
-        // connection closed, HTTP/2 stream reset) hyper drops the future below, but the
-        // request still runs to its end and emits its one event: the response is then
-        // dropped unsent and the event says so. The task holds the connection's slot
-        // (returned with the response, dropped after it) so that a drain waits for it.
-        let task = tokio::spawn(async move {
+        // The pipeline runs on the connection's task. When the client goes away mid-request
+        // (HTTP/1 connection closed, HTTP/2 stream reset) hyper drops this future; the rest
+        // of the request then moves to a task of its own and still runs to its end and
+        // emits its one event (the response is dropped unsent and the event says so). The
+        // future holds the connection's slot (returned with the response, dropped after
+        // it) so that a drain waits for it.
+        let pipeline = FinishOnDrop::new(async move {
             let resp = crate::pipeline::handle(shared, conn, req).await;
             (resp, guard)
         });
         async move {
-            let resp = match task.await {
-                Ok((resp, _guard)) => resp,
-                Err(e) => {
-                    tracing::error!("request task failed: {e}");
-                    let mut r = http::Response::new(crate::body::full("internal error\n"));
-                    *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
-                    r
-                }
-            };
+            let (resp, _guard) = pipeline.await;
             Ok::<_, Infallible>(resp)
         }
     });
@@ -177,6 +171,62 @@ async fn serve(
     };
     if let Err(e) = result {
         parse_error_event(&shared, &conn, &*e, &meter);
+    }
+}
+
+/// A future that, if dropped before it finished, finishes on a task of its own. Cheaper than
+/// spawning every request: only a request whose client left pays for a task.
+struct FinishOnDrop<F: Future + Send + 'static>
+where
+    F::Output: Send + 'static,
+{
+    fut: Option<Pin<Box<F>>>,
+}
+
+impl<F: Future + Send + 'static> FinishOnDrop<F>
+where
+    F::Output: Send + 'static,
+{
+    fn new(fut: F) -> Self {
+        Self {
+            fut: Some(Box::pin(fut)),
+        }
+    }
+}
+
+impl<F: Future + Send + 'static> Future for FinishOnDrop<F>
+where
+    F::Output: Send + 'static,
+{
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let Some(fut) = self.fut.as_mut() else {
+            // Polled after it finished: a contract breach by the caller; never resolve twice.
+            return Poll::Pending;
+        };
+        match fut.as_mut().poll(cx) {
+            Poll::Ready(out) => {
+                self.fut = None;
+                Poll::Ready(out)
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<F: Future + Send + 'static> Drop for FinishOnDrop<F>
+where
+    F::Output: Send + 'static,
+{
+    fn drop(&mut self) {
+        if let Some(fut) = self.fut.take() {
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                rt.spawn(async move {
+                    drop(fut.await);
+                });
+            }
+        }
     }
 }
 
