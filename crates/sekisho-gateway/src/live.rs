@@ -16,6 +16,8 @@ pub struct Live {
     pub clusters: Vec<Arc<ClusterState>>,
     /// The pipeline's pluggable phases, in the order they run.
     pub phases: Vec<Arc<dyn Phase>>,
+    /// `server.request_id_header`, parsed once (validated by the config).
+    pub request_id_header: http::HeaderName,
 }
 
 impl Live {
@@ -38,8 +40,12 @@ impl Live {
                 state
             })
             .collect();
+        let request_id_header =
+            http::HeaderName::from_bytes(config.server.request_id_header.as_bytes())
+                .unwrap_or(http::HeaderName::from_static("x-request-id"));
         Live {
             generation,
+            request_id_header,
             config: Arc::new(config),
             clusters,
             phases,

@@ -48,7 +48,7 @@ pub(crate) async fn handle(
     //    carries the id, and every event names the client.
     let client_ip = forwarded::client_ip(conn.peer.ip(), &parts.headers, &server.trusted_proxies);
     let mut ctx = RequestCtx {
-        request_id: forwarded::request_id(&parts.headers, &server.request_id_header),
+        request_id: forwarded::request_id(&parts.headers, &live.request_id_header),
         peer: conn.peer,
         client_ip,
         tls: conn.tls.is_some(),
@@ -163,7 +163,7 @@ pub(crate) async fn handle(
         &ctx,
         &conn,
         &server.trusted_proxies,
-        &server.request_id_header,
+        &live.request_id_header,
     );
 
     // 10. Upstream: load balancing, passive ejection, retries of idempotent requests
@@ -303,7 +303,7 @@ fn prepare_upstream(
     ctx: &RequestCtx,
     conn: &ConnInfo,
     trusted: &[sekisho_config::Cidr],
-    request_id_header: &str,
+    request_id_header: &HeaderName,
 ) {
     // Origin form for the upstream; rebuilt only when the route rewrites the path.
     let pq = if route.rewrite.is_some() || parts.uri.scheme().is_some() {
@@ -333,11 +333,8 @@ fn prepare_upstream(
     let peer = conn.peer.ip();
     let peer_trusted = trusted.iter().any(|c| c.contains(peer));
     forwarded::set_forwarding(&mut parts.headers, peer, peer_trusted, ctx.tls);
-    if let (Ok(name), Ok(v)) = (
-        HeaderName::from_bytes(request_id_header.as_bytes()),
-        HeaderValue::from_str(&ctx.request_id),
-    ) {
-        parts.headers.insert(name, v);
+    if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
+        parts.headers.insert(request_id_header.clone(), v);
     }
 }
 
@@ -614,9 +611,7 @@ impl Done<'_> {
     ) -> Response<RespBody> {
         let (mut parts, body) = resp.into_parts();
         if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
-            let name = HeaderName::from_bytes(self.live.config.server.request_id_header.as_bytes())
-                .unwrap_or(HeaderName::from_static("x-request-id"));
-            parts.headers.insert(name, v);
+            parts.headers.insert(self.live.request_id_header.clone(), v);
         }
         if self.h1 && self.shared.draining.load(Ordering::Relaxed) {
             parts

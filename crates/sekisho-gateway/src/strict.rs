@@ -229,9 +229,20 @@ impl HeadScanner {
         }
         let mut lengths = Vec::new();
         let mut codings = Vec::new();
-        for line in head.split(|&b| b == b'\n').skip(1) {
+        let mut start = 0;
+        let lines = memchr::memchr_iter(b'\n', head).map(|end| {
+            let line = head.get(start..end).unwrap_or_default();
+            start = end + 1;
+            line
+        });
+        for line in lines.skip(1) {
+            // Only Content-Length and Transfer-Encoding matter: skip other lines at their
+            // first byte instead of looking for their colon.
+            if !matches!(line.first(), Some(b'c' | b'C' | b't' | b'T')) {
+                continue;
+            }
             let line = line.strip_suffix(b"\r").unwrap_or(line);
-            let Some(colon) = line.iter().position(|&b| b == b':') else {
+            let Some(colon) = memchr::memchr(b':', line) else {
                 continue;
             };
             let (name, value) = line.split_at(colon);
