@@ -134,8 +134,8 @@ cluster = "backend"
 name = "backend"
 endpoints = ["127.0.0.1:$BACKEND_PORT"]
 CONF
-TOKIO_WORKER_THREADS=$WORKERS SEKISHO_WORKERS=$WORKERS taskset -c "$PROXY_CPUS" \
-    "$SEKISHO" serve --config "$TMP/sekisho.toml" >"$TMP/sekisho.log" 2>&1 &
+taskset -c "$PROXY_CPUS" \
+    "$SEKISHO" serve --config "$TMP/sekisho.toml" --workers "$WORKERS" >"$TMP/sekisho.log" 2>&1 &
 PIDS+=($!)
 wait_port "$SEKISHO_PORT" sekisho
 

@@ -17,6 +17,11 @@ pub struct ServeArgs {
     /// Without --config: the admin listener's address (/healthz, /readyz, /metrics).
     #[arg(long, default_value = "127.0.0.1:9090")]
     pub admin: SocketAddr,
+    /// Threads serving requests (default: one per CPU). With 1, a single-threaded event
+    /// loop serves everything: the least work per request, for one core or for one process
+    /// per core.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub workers: Option<u16>,
 }
 
 pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -29,7 +34,18 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .try_init();
-    let rt = tokio::runtime::Builder::new_multi_thread()
+    // One worker: a current-thread runtime (no work stealing, no cross-thread wake-ups),
+    // measurably cheaper per request than a multi-thread runtime with one worker.
+    let mut builder = match args.workers {
+        Some(1) => tokio::runtime::Builder::new_current_thread(),
+        Some(n) => {
+            let mut b = tokio::runtime::Builder::new_multi_thread();
+            b.worker_threads(usize::from(n));
+            b
+        }
+        None => tokio::runtime::Builder::new_multi_thread(),
+    };
+    let rt = builder
         .enable_all()
         .build()
         .context("cannot start the runtime")?;

@@ -64,7 +64,14 @@ fn rss_grows_less_than_5_mb_over_100_reloads() {
     let listen: SocketAddr = ([127, 0, 0, 1], listen_port).into();
     let path = dir.path().join("sekisho.toml");
     std::fs::write(&path, config(admin_port, listen_port, backend.addr, 0)).unwrap();
-    let s = Sekisho::start(dir.path(), &path, admin);
+    // One worker: the single-threaded runtime is exercised here (reloads, signals, events).
+    let s = Sekisho::start_with(
+        std::path::Path::new(env!("CARGO_BIN_EXE_sekisho")),
+        dir.path(),
+        &path,
+        admin,
+        &["--workers", "1"],
+    );
     let mut generation = metric(&s.metrics(), GENERATION)
         .unwrap_or_else(|| panic!("no `{GENERATION}` in /metrics:\n{}", s.metrics()));
 

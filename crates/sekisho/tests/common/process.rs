@@ -23,12 +23,24 @@ impl Sekisho {
 
     /// As [`Sekisho::start`], from the executable at `exe`.
     pub fn start_exe(exe: &Path, dir: &Path, config: &Path, admin: SocketAddr) -> Sekisho {
+        Self::start_with(exe, dir, config, admin, &[])
+    }
+
+    /// As [`Sekisho::start_exe`], with more `serve` arguments (e.g. `--workers 1`).
+    pub fn start_with(
+        exe: &Path,
+        dir: &Path,
+        config: &Path,
+        admin: SocketAddr,
+        args: &[&str],
+    ) -> Sekisho {
         let log = dir.join("sekisho.log");
         let out = std::fs::File::create(&log).unwrap();
         let child = Command::new(exe)
             .arg("serve")
             .arg("--config")
             .arg(config)
+            .args(args)
             .stdin(Stdio::null())
             .stdout(out.try_clone().unwrap())
             .stderr(out)
