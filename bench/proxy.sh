@@ -49,11 +49,12 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# A loopback port nothing listens on (the range keeps clear of the usual dev ports).
+# A loopback port nothing listens on: below Linux's ephemeral range (32768+), so that no
+# outgoing connection of the run can hold it, and clear of the usual dev ports.
 free_port() {
     local p
     while :; do
-        p=$((20000 + RANDOM % 30000))
+        p=$((20000 + RANDOM % 12000))
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
     done
 }
