@@ -2,6 +2,8 @@
 
 use anyhow::Context;
 use sekisho_waf::{RuleSet, Transaction};
+use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -190,26 +192,33 @@ fn eval(rules: &[PathBuf], request: &Path, all: bool) -> anyhow::Result<()> {
         verdict = tx.process_request_body();
     }
     tx.process_logging();
+    // Written in one piece at the end: `waf eval … | head` closing the pipe early is not an
+    // error worth a panic (as `println!` would make it).
+    let mut out = String::new();
     for m in tx.matched_rules() {
         if m.id == 0 || !(all || m.log) {
             continue;
         }
-        println!("{} phase {}: {}", m.id, m.phase, m.msg);
+        let _ = writeln!(out, "{} phase {}: {}", m.id, m.phase, m.msg);
         if !m.logdata.is_empty() {
-            println!("    data: {}", m.logdata);
+            let _ = writeln!(out, "    data: {}", m.logdata);
         }
     }
     let (inbound, outbound) = tx.anomaly_scores();
-    println!("inbound anomaly score: {inbound}");
-    println!("outbound anomaly score: {outbound}");
-    match verdict.or_else(|| tx.interruption().cloned()) {
-        Some(i) => println!(
+    let _ = writeln!(out, "inbound anomaly score: {inbound}");
+    let _ = writeln!(out, "outbound anomaly score: {outbound}");
+    let _ = match verdict.or_else(|| tx.interruption().cloned()) {
+        Some(i) => writeln!(
+            out,
             "verdict: blocked with status {} by rule {} (phase {})",
             i.status, i.rule_id, i.phase
         ),
-        None => println!("verdict: allowed (engine {:?})", tx.engine_mode()),
+        None => writeln!(out, "verdict: allowed (engine {:?})", tx.engine_mode()),
+    };
+    match std::io::stdout().lock().write_all(out.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 #[cfg(test)]
