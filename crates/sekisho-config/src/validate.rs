@@ -159,7 +159,8 @@ impl Validator<'_> {
             let Some(listen) = self.addr(&l.listen, "listeners.listen") else {
                 continue;
             };
-            if listeners.iter().any(|o: &Listener| o.listen == listen) {
+            // Port 0 asks the kernel for a fresh port each time: never a clash.
+            if listen.port() != 0 && listeners.iter().any(|o: &Listener| o.listen == listen) {
                 self.err(
                     span.clone(),
                     format!("listener address `{listen}` used twice"),

@@ -99,3 +99,18 @@ fn missing_file_is_an_error() {
     let e = load(Path::new("/nonexistent/sekisho.toml")).unwrap_err();
     assert!(e.to_string().contains("cannot read"));
 }
+
+/// Regression: port 0 means "any free port", so two listeners on `127.0.0.1:0` do not clash;
+/// the same fixed address twice does.
+#[test]
+fn listener_addresses_clash_only_on_fixed_ports() {
+    let two = |addr: &str| {
+        format!(
+            "[[listeners]]\nlisten = \"{addr}\"\n[[listeners]]\nlisten = \"{addr}\"\n\
+             [[routes]]\npath_prefix = \"/\"\nrespond = {{ status = 200 }}\n"
+        )
+    };
+    assert_eq!(errors(&two("127.0.0.1:0")), Vec::<String>::new());
+    let errs = errors(&two("127.0.0.1:8081"));
+    assert!(errs.iter().any(|e| e.contains("used twice")), "{errs:?}");
+}
