@@ -583,3 +583,52 @@ async fn retries_do_not_skew_round_robin() {
     assert_eq!(a.count(), 10);
     assert_eq!(b.count() + c.count(), 30);
 }
+
+/// A backend that answers one request per connection with keep-alive framing (no
+/// `Connection: close`), then closes the connection shortly after: what an endpoint with a
+/// short keep-alive timeout does to a pooled connection.
+async fn closing_backend(served: std::sync::Arc<std::sync::atomic::AtomicUsize>) -> SocketAddr {
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let served = served.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match s.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let _ = s
+                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                    .await;
+                served.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            });
+        }
+    });
+    addr
+}
+
+/// Regression for the gateway's own connection pool: a pooled connection the endpoint
+/// closed while idle is never used for a request, so neither GET nor POST fails (a POST
+/// is never retried, so it must not be sent on a dead connection in the first place).
+#[tokio::test]
+async fn idle_connections_closed_by_the_endpoint_cause_no_errors() {
+    let served = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let addr = closing_backend(served.clone()).await;
+    let gw = Gw::start(&config(ALL, &[addr], "")).await;
+    let c = client();
+    for i in 0..8 {
+        let method = if i % 2 == 0 { "GET" } else { "POST" };
+        let (st, body) = request(&c, method, &gw.url("/x"), b"data").await;
+        assert_eq!((st, body.as_str()), (200, "ok"), "request {i} ({method})");
+        // Longer than the endpoint keeps the connection: the pooled one is dead by now.
+        tokio::time::sleep(Duration::from_millis(60)).await;
+    }
+    assert_eq!(served.load(Ordering::SeqCst), 8);
+}
