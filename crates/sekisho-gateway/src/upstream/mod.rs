@@ -58,12 +58,12 @@ impl ClusterState {
                 Endpoint {
                     addr,
                     label: addr.to_string(),
-                    pool: Arc::new(Pool::new(
+                    pool: Pool::start(
                         addr,
                         config.connect_timeout,
                         config.idle_timeout,
                         config.max_idle_per_endpoint,
-                    )),
+                    ),
                     healthy: AtomicBool::new(
                         prev.is_none_or(|e| e.healthy.load(Ordering::Relaxed)),
                     ),

@@ -79,6 +79,39 @@ impl Pool {
         }
     }
 
+    /// A pool with its reaper: a task that closes connections idle longer than
+    /// `idle_timeout` even when no request comes to notice them. It holds only a weak
+    /// reference and ends with the pool (a reload drops the old pools).
+    pub fn start(
+        addr: SocketAddr,
+        connect_timeout: Duration,
+        idle_timeout: Duration,
+        max_idle: usize,
+    ) -> Arc<Self> {
+        let pool = Arc::new(Self::new(addr, connect_timeout, idle_timeout, max_idle));
+        let weak = Arc::downgrade(&pool);
+        let every = (idle_timeout / 2).max(Duration::from_millis(100));
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                let mut tick = tokio::time::interval(every);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tick.tick().await;
+                    let Some(pool) = weak.upgrade() else { return };
+                    pool.prune();
+                }
+            });
+        }
+        pool
+    }
+
+    /// Drops idle connections that are closed or idle longer than `idle_timeout`.
+    fn prune(&self) {
+        let timeout = self.idle_timeout;
+        self.lock()
+            .retain(|(s, since)| !s.is_closed() && since.elapsed() <= timeout);
+    }
+
     /// Sends `req` (origin-form URI, `Host` header set) on an idle connection or a new one.
     pub async fn send(
         self: &Arc<Self>,
@@ -157,8 +190,6 @@ impl Pool {
             return;
         }
         let mut idle = self.lock();
-        let timeout = self.idle_timeout;
-        idle.retain(|(s, since)| !s.is_closed() && since.elapsed() <= timeout);
         if idle.len() < self.max_idle {
             idle.push((sender, Instant::now()));
         }

@@ -632,3 +632,48 @@ async fn idle_connections_closed_by_the_endpoint_cause_no_errors() {
     }
     assert_eq!(served.load(Ordering::SeqCst), 8);
 }
+
+/// Idle pooled connections are closed after the cluster's `idle_timeout`, even when no
+/// further request comes along to notice them.
+#[tokio::test]
+async fn idle_pooled_connections_close_after_idle_timeout() {
+    use tokio::io::AsyncReadExt;
+    let closed = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen = closed.clone();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    match s.read(&mut chunk).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                    if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        buf.drain(..end + 4);
+                        let _ = s
+                            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                            .await;
+                    }
+                }
+                seen.fetch_add(1, Ordering::SeqCst);
+            });
+        }
+    });
+    let gw = Gw::start(&config(ALL, &[addr], "idle_timeout = \"200ms\"")).await;
+    let (st, _) = request(&client(), "GET", &gw.url("/x"), b"").await;
+    assert_eq!(st, 200);
+    assert_eq!(
+        closed.load(Ordering::SeqCst),
+        0,
+        "closed before the idle timeout"
+    );
+    assert!(
+        eventually(3, || closed.load(Ordering::SeqCst) == 1).await,
+        "the idle connection was not closed after idle_timeout"
+    );
+}
