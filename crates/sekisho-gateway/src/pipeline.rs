@@ -285,6 +285,10 @@ async fn read_body(
     if declared_length(parts).is_some_and(|n| n > limit) {
         return Err((StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE));
     }
+    // Most requests (GET, HEAD) have no body: nothing to collect.
+    if http_body::Body::is_end_stream(&body) {
+        return Ok(Bytes::new());
+    }
     match Limited::new(body, usize::try_from(limit).unwrap_or(usize::MAX))
         .collect()
         .await
