@@ -2,7 +2,7 @@
 //! each request going through [`crate::pipeline::handle`].
 
 use crate::gateway::{ConnGuard, Shared};
-use crate::strict::{HeadScanner, Scanned, Verdicts};
+use crate::strict::{HeadScanner, Verdicts};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -111,13 +111,11 @@ async fn serve(
     };
     let verdicts = Arc::new(Verdicts::default());
     let meter = Arc::new(Meter::new(started));
-    let io = Scanned::new(
-        Metered {
-            inner: io,
-            meter: Arc::clone(&meter),
-        },
-        HeadScanner::new(server.max_header_bytes, Arc::clone(&verdicts)),
-    );
+    let io = Watched {
+        inner: io,
+        scanner: HeadScanner::new(server.max_header_bytes, Arc::clone(&verdicts)),
+        meter: Arc::clone(&meter),
+    };
     let conn = Arc::new(ConnInfo {
         peer,
         tls: tls_info,
@@ -402,13 +400,17 @@ impl Meter {
     }
 }
 
-/// A client connection whose bytes are counted by a [`Meter`].
-struct Metered<T> {
+/// A client connection as the gateway reads it: every byte read goes through the strict
+/// [`HeadScanner`] (smuggling checks hyper does not make) and is counted by the [`Meter`]
+/// (bytes and head of each request, for events); bytes written are counted too. One wrapper
+/// for both, so a read costs one pass through one layer.
+struct Watched<T> {
     inner: T,
+    scanner: HeadScanner,
     meter: Arc<Meter>,
 }
 
-impl<T: AsyncRead + Unpin> AsyncRead for Metered<T> {
+impl<T: AsyncRead + Unpin> AsyncRead for Watched<T> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -418,17 +420,16 @@ impl<T: AsyncRead + Unpin> AsyncRead for Metered<T> {
         let this = &mut *self;
         let r = Pin::new(&mut this.inner).poll_read(cx, buf);
         if let Poll::Ready(Ok(())) = r {
-            if let Some(new) = buf.filled().get(before..) {
-                if !new.is_empty() {
-                    this.meter.on_read(new);
-                }
+            if let Some(new) = buf.filled().get(before..).filter(|n| !n.is_empty()) {
+                this.scanner.feed(new);
+                this.meter.on_read(new);
             }
         }
         r
     }
 }
 
-impl<T: AsyncWrite + Unpin> AsyncWrite for Metered<T> {
+impl<T: AsyncWrite + Unpin> AsyncWrite for Watched<T> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,

@@ -18,11 +18,7 @@
 //! must never go to the wrong request.
 
 use std::collections::VecDeque;
-use std::io;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{Context, Poll};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// Why a request is refused when the scanner could not follow the connection's framing.
 const LOST: &str = "request framing could not be followed";
@@ -340,62 +336,6 @@ fn trim(v: &[u8]) -> &[u8] {
     match (start, end) {
         (Some(s), Some(e)) => v.get(s..=e).unwrap_or_default(),
         _ => &[],
-    }
-}
-
-/// A client connection whose reads go through a [`HeadScanner`].
-pub struct Scanned<T> {
-    inner: T,
-    scanner: HeadScanner,
-}
-
-impl<T> Scanned<T> {
-    pub fn new(inner: T, scanner: HeadScanner) -> Self {
-        Self { inner, scanner }
-    }
-}
-
-impl<T: AsyncRead + Unpin> AsyncRead for Scanned<T> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let before = buf.filled().len();
-        let this = &mut *self;
-        let r = Pin::new(&mut this.inner).poll_read(cx, buf);
-        if let Poll::Ready(Ok(())) = r {
-            if let Some(new) = buf.filled().get(before..) {
-                this.scanner.feed(new);
-            }
-        }
-        r
-    }
-}
-
-impl<T: AsyncWrite + Unpin> AsyncWrite for Scanned<T> {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        b: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, b)
-    }
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
-    }
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
     }
 }
 
