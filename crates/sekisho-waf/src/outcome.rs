@@ -8,7 +8,7 @@ pub enum Disruptive {
     Redirect(String),
 }
 
-/// A transaction was stopped by a rule (never produced in `DetectionOnly`).
+/// A transaction was stopped, by a rule or a body limit (never produced in `DetectionOnly`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Interruption {
     /// HTTP status to answer with (`status:` or 403).
@@ -16,6 +16,19 @@ pub struct Interruption {
     pub rule_id: u64,
     pub action: Disruptive,
     pub phase: u8,
+}
+
+impl Interruption {
+    /// A body limit refused the transaction (`SecRequestBodyLimit`, `…NoFilesLimit`,
+    /// `SecResponseBodyLimit` with `Reject`): no rule did, so `rule_id` is 0.
+    pub(crate) fn body_limit(status: u16, phase: u8) -> Self {
+        Self {
+            status,
+            rule_id: 0,
+            action: Disruptive::Deny,
+            phase,
+        }
+    }
 }
 
 /// One rule (or whole chain) that matched.

@@ -55,8 +55,7 @@ cert = "{}"
 key = "{}"
 [[listeners]]
 name = "http"
-# Another loopback address: the validator refuses the same `ip:0` twice.
-listen = "127.0.0.2:0"
+listen = "127.0.0.1:0"
 [[routes]]
 name = "all"
 path_prefix = "/"

@@ -43,6 +43,21 @@ async fn raw_lenient(addr: SocketAddr, bytes: &[u8]) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// A chunked `POST path` whose body is `chunks` chunks of `size` bytes of `fill`, then `tail`
+/// (raw chunk framing, e.g. `1\r\nx\r\n`) and the last chunk.
+fn chunked_post(path: &str, chunks: usize, size: usize, fill: u8, tail: &[u8]) -> Vec<u8> {
+    let mut req = format!("POST {path} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+        .into_bytes();
+    for _ in 0..chunks {
+        req.extend_from_slice(format!("{size:x}\r\n").as_bytes());
+        req.extend(std::iter::repeat_n(fill, size));
+        req.extend_from_slice(b"\r\n");
+    }
+    req.extend_from_slice(tail);
+    req.extend_from_slice(b"0\r\n\r\n");
+    req
+}
+
 #[allow(clippy::unwrap_used)] // a helper of tests: failing loudly is the point
 async fn request(c: &Client, method: &str, url: &str, body: &[u8]) -> (u16, String) {
     let req = http::Request::builder()
@@ -378,14 +393,7 @@ async fn body_over_limit_with_content_length_is_413() {
 async fn body_over_limit_chunked_is_413() {
     let b = Backend::start("b").await;
     let gw = Gw::start(&limited(&b)).await;
-    let mut req =
-        b"POST /limited HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
-    for _ in 0..3 {
-        req.extend_from_slice(b"200\r\n");
-        req.extend_from_slice(&[b'a'; 0x200]);
-        req.extend_from_slice(b"\r\n");
-    }
-    req.extend_from_slice(b"0\r\n\r\n");
+    let req = chunked_post("/limited", 3, 0x200, b'a', b"");
     let out = raw_lenient(gw.addr, &req).await;
     assert_eq!(statuses(&out), [413], "{out}");
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -431,13 +439,7 @@ async fn default_body_limit_is_one_mebibyte() {
     let out = raw_lenient(gw.addr, head.as_bytes()).await;
     assert_eq!(statuses(&out), [413], "{out}");
     // Chunked, so that the gateway has to count.
-    let mut req = b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
-    for _ in 0..16 {
-        req.extend_from_slice(b"10000\r\n");
-        req.extend_from_slice(&[b'x'; 0x10000]);
-        req.extend_from_slice(b"\r\n");
-    }
-    req.extend_from_slice(b"1\r\nx\r\n0\r\n\r\n");
+    let req = chunked_post("/", 16, 0x10000, b'x', b"1\r\nx\r\n");
     let out = raw_lenient(gw.addr, &req).await;
     assert_eq!(statuses(&out), [413], "{out}");
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -531,13 +533,7 @@ max_body_bytes = 65536\n";
     .await;
     assert_eq!(statuses(&out), [413], "{out}");
     // Chunked: cut off once over the limit; the upstream never gets a whole request.
-    let mut req = b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
-    for _ in 0..10 {
-        req.extend_from_slice(b"2800\r\n");
-        req.extend_from_slice(&[b'a'; 0x2800]);
-        req.extend_from_slice(b"\r\n");
-    }
-    req.extend_from_slice(b"0\r\n\r\n");
+    let req = chunked_post("/", 10, 0x2800, b'a', b"");
     let out = raw_lenient(gw.addr, &req).await;
     assert_eq!(statuses(&out), [413], "{out}");
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -584,30 +580,42 @@ async fn retries_do_not_skew_round_robin() {
     assert_eq!(b.count() + c.count(), 30);
 }
 
-/// A backend that answers one request per connection with keep-alive framing (no
-/// `Connection: close`), then closes the connection shortly after: what an endpoint with a
-/// short keep-alive timeout does to a pooled connection.
-async fn closing_backend(served: std::sync::Arc<std::sync::atomic::AtomicUsize>) -> SocketAddr {
+/// A backend that answers every request `200 ok` with keep-alive framing (no
+/// `Connection: close`) and counts the connections that ended. With `close_after`, it
+/// answers one request per connection and closes it that long after: what an endpoint with
+/// a short keep-alive timeout does to a pooled connection.
+async fn keepalive_backend(
+    close_after: Option<Duration>,
+    served: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    closed: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) -> SocketAddr {
     use tokio::io::AsyncReadExt;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
         while let Ok((mut s, _)) = listener.accept().await {
-            let served = served.clone();
+            let (served, closed) = (served.clone(), closed.clone());
             tokio::spawn(async move {
                 let mut buf = Vec::new();
                 let mut chunk = [0u8; 4096];
-                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                loop {
                     match s.read(&mut chunk).await {
-                        Ok(0) | Err(_) => return,
+                        Ok(0) | Err(_) => break,
                         Ok(n) => buf.extend_from_slice(&chunk[..n]),
                     }
+                    if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        buf.drain(..end + 4);
+                        let _ = s
+                            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                            .await;
+                        served.fetch_add(1, Ordering::SeqCst);
+                        if let Some(d) = close_after {
+                            tokio::time::sleep(d).await;
+                            break;
+                        }
+                    }
                 }
-                let _ = s
-                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-                    .await;
-                served.fetch_add(1, Ordering::SeqCst);
-                tokio::time::sleep(Duration::from_millis(20)).await;
+                closed.fetch_add(1, Ordering::SeqCst);
             });
         }
     });
@@ -620,7 +628,12 @@ async fn closing_backend(served: std::sync::Arc<std::sync::atomic::AtomicUsize>)
 #[tokio::test]
 async fn idle_connections_closed_by_the_endpoint_cause_no_errors() {
     let served = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let addr = closing_backend(served.clone()).await;
+    let addr = keepalive_backend(
+        Some(Duration::from_millis(20)),
+        served.clone(),
+        Default::default(),
+    )
+    .await;
     let gw = Gw::start(&config(ALL, &[addr], "")).await;
     let c = client();
     for i in 0..8 {
@@ -637,33 +650,8 @@ async fn idle_connections_closed_by_the_endpoint_cause_no_errors() {
 /// further request comes along to notice them.
 #[tokio::test]
 async fn idle_pooled_connections_close_after_idle_timeout() {
-    use tokio::io::AsyncReadExt;
     let closed = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let seen = closed.clone();
-    tokio::spawn(async move {
-        while let Ok((mut s, _)) = listener.accept().await {
-            let seen = seen.clone();
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 4096];
-                loop {
-                    match s.read(&mut chunk).await {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                    }
-                    if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                        buf.drain(..end + 4);
-                        let _ = s
-                            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-                            .await;
-                    }
-                }
-                seen.fetch_add(1, Ordering::SeqCst);
-            });
-        }
-    });
+    let addr = keepalive_backend(None, Default::default(), closed.clone()).await;
     let gw = Gw::start(&config(ALL, &[addr], "idle_timeout = \"200ms\"")).await;
     let (st, _) = request(&client(), "GET", &gw.url("/x"), b"").await;
     assert_eq!(st, 200);

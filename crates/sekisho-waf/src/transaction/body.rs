@@ -3,7 +3,7 @@
 use super::Transaction;
 use crate::bodies::{json, multipart, urlencoded, XmlDocument};
 use crate::config::{BodyProcessor, EngineMode, LimitAction};
-use crate::outcome::{Disruptive, Interruption};
+use crate::outcome::Interruption;
 
 /// `SecRequestBodyNoFilesLimit`: a body that carries no files (anything but multipart) may
 /// not exceed it. `Reject` answers 413 when the engine is `On`; otherwise the body is cut to
@@ -18,12 +18,7 @@ pub(super) fn enforce_no_files_limit(tx: &mut Transaction) -> Option<Interruptio
     if tx.rules.config.request_body_limit_action == LimitAction::Reject
         && tx.settings.engine == EngineMode::On
     {
-        tx.interruption = Some(Interruption {
-            status: 413,
-            rule_id: 0,
-            action: Disruptive::Deny,
-            phase: 2,
-        });
+        tx.interruption = Some(Interruption::body_limit(413, 2));
         return tx.interruption.clone();
     }
     tx.data.request_body.truncate(limit);

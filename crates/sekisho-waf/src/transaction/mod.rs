@@ -195,12 +195,7 @@ impl Transaction {
         if self.rules.config.request_body_limit_action == LimitAction::Reject
             && self.settings.engine == EngineMode::On
         {
-            self.interruption = Some(Interruption {
-                status: 413,
-                rule_id: 0,
-                action: crate::outcome::Disruptive::Deny,
-                phase: 2,
-            });
+            self.interruption = Some(Interruption::body_limit(413, 2));
         }
         self.interruption.clone()
     }
@@ -262,12 +257,7 @@ impl Transaction {
         if self.rules.config.response_body_limit_action == LimitAction::Reject
             && self.settings.engine == EngineMode::On
         {
-            self.interruption = Some(Interruption {
-                status: 500,
-                rule_id: 0,
-                action: crate::outcome::Disruptive::Deny,
-                phase: 4,
-            });
+            self.interruption = Some(Interruption::body_limit(500, 4));
         }
         self.interruption.clone()
     }
