@@ -17,6 +17,7 @@ mod log;
 pub mod macros;
 pub mod operators;
 pub mod outcome;
+mod prefilter;
 pub(crate) mod rule;
 pub mod ruleset;
 pub mod transaction;

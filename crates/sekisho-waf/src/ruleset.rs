@@ -11,6 +11,7 @@ use crate::config::{Config, EngineMode, LimitAction};
 use crate::error::{Error, Errors};
 use crate::macros::Macro;
 use crate::operators::{self, OperatorEnv};
+use crate::prefilter::Prefilter;
 use crate::rule::{display_name, Defaults, Op, OpKind, Rule, Target};
 use crate::transaction::Transaction;
 use crate::variables;
@@ -37,6 +38,8 @@ pub struct RuleSet {
     /// Phases 1–5 at indexes 0–4.
     pub(crate) phases: [Vec<Entry>; 5],
     pub(crate) config: Config,
+    /// Skips rules that cannot match a request's values (see `prefilter.rs`).
+    pub(crate) prefilter: Prefilter,
     files: usize,
 }
 
@@ -406,8 +409,11 @@ impl Compiler {
             .map(|r| self.removes.iter().any(|s| selects(s, r)))
             .collect();
 
+        // Without a prefilter every rule is evaluated: slower, same verdicts.
+        let prefilter = Prefilter::build(&rules).unwrap_or_default();
         RuleSet {
             phases: [1u8, 2, 3, 4, 5].map(|ph| build_phase(&rules, &order, &removed, ph)),
+            prefilter,
             rules,
             config: self.config.clone(),
             files,
@@ -646,7 +652,7 @@ fn exclusion_of(v: &VariableSpec) -> Result<TargetRef, String> {
     })
 }
 
-fn same_sel(a: &KeySel, b: &KeySel) -> bool {
+pub(crate) fn same_sel(a: &KeySel, b: &KeySel) -> bool {
     match (a, b) {
         (KeySel::All, KeySel::All) => true,
         (KeySel::Exact(x), KeySel::Exact(y)) => x == y,

@@ -40,6 +40,10 @@ impl Contains {
 }
 
 impl Operator for Contains {
+    fn required_literals(&self) -> Option<Vec<Vec<u8>>> {
+        (!self.needle.is_empty()).then(|| vec![self.needle.clone()])
+    }
+
     fn matches(&self, input: &[u8], out: &mut MatchOutput) -> bool {
         let hit = self.find(input).is_some();
         if hit {

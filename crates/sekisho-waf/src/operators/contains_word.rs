@@ -16,6 +16,10 @@ fn is_boundary(b: Option<&u8>) -> bool {
 }
 
 impl Operator for ContainsWord {
+    fn required_literals(&self) -> Option<Vec<Vec<u8>>> {
+        (!self.0.is_empty()).then(|| vec![self.0.clone()])
+    }
+
     fn matches(&self, input: &[u8], out: &mut MatchOutput) -> bool {
         let word = self.0.as_slice();
         let hit = word.is_empty()

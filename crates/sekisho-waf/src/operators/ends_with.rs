@@ -11,6 +11,10 @@ use super::{MatchOutput, Operator, OperatorEnv};
 struct EndsWith(Vec<u8>);
 
 impl Operator for EndsWith {
+    fn required_literals(&self) -> Option<Vec<Vec<u8>>> {
+        (!self.0.is_empty()).then(|| vec![self.0.clone()])
+    }
+
     fn matches(&self, input: &[u8], out: &mut MatchOutput) -> bool {
         let hit = input.ends_with(&self.0);
         if hit {

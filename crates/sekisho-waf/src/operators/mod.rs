@@ -74,6 +74,13 @@ impl MatchOutput {
 pub trait Operator: Send + Sync + std::fmt::Debug {
     /// Tests one value.
     fn matches(&self, input: &[u8], out: &mut MatchOutput) -> bool;
+
+    /// Byte strings one of which every input this operator matches contains (compared ASCII
+    /// case-insensitively), or `None` when there is no such set. The engine's prefilter
+    /// skips a rule when a value contains none of them, so the set must never be too small.
+    fn required_literals(&self) -> Option<Vec<Vec<u8>>> {
+        None
+    }
 }
 
 /// Builds an operator from its (macro-expanded) argument.

@@ -33,6 +33,10 @@ impl Pm {
 }
 
 impl Operator for Pm {
+    fn required_literals(&self) -> Option<Vec<Vec<u8>>> {
+        Some(self.phrases.clone())
+    }
+
     fn matches(&self, input: &[u8], out: &mut MatchOutput) -> bool {
         if !out.want_captures {
             return self.ac.is_match(input);

@@ -13,6 +13,8 @@
 
 use super::{MatchOutput, Operator, OperatorEnv};
 use regex::bytes::{Regex, RegexBuilder};
+use regex_automata::meta;
+use regex_syntax::hir::Hir;
 use std::fmt::Write as _;
 
 /// Compiled program size allowed per pattern; the largest CRS patterns need a few MB.
@@ -187,46 +189,89 @@ pub fn compile(pattern: &str) -> Result<Regex, String> {
         .map_err(|e| format!("invalid `@rx` pattern `{pattern}`: {e}"))
 }
 
-/// Fills `out.captures` with groups 0..=9 of the first match; returns whether it matched.
-pub(crate) fn match_with_captures(re: &Regex, input: &[u8], out: &mut MatchOutput) -> bool {
-    let mut locs = re.capture_locations();
-    if re.captures_read(&mut locs, input).is_none() {
-        return false;
-    }
-    out.captures.clear();
-    let last = (0..locs.len().min(10))
-        .rev()
-        .find(|&g| locs.get(g).is_some())
-        .unwrap_or(0);
-    for g in 0..=last {
-        let text = locs
-            .get(g)
-            .and_then(|(s, e)| input.get(s..e))
-            .unwrap_or_default();
-        out.captures.push(text.to_vec());
-    }
-    true
+/// Parses a translated pattern (see [`translate`]) the way [`compile`] reads it.
+pub(crate) fn parse(translated: &str) -> Result<Hir, String> {
+    regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .dot_matches_new_line(true)
+        .octal(true)
+        .build()
+        .parse(translated)
+        .map_err(|e| e.to_string())
 }
 
 #[derive(Debug)]
 pub(crate) struct Rx {
-    re: Regex,
+    /// Built from the parsed pattern (the same settings as [`compile`]), so that the pattern
+    /// is parsed once for the matcher and for its literals.
+    re: meta::Regex,
+    literals: Option<Vec<Vec<u8>>>,
+}
+
+impl Rx {
+    fn new(pattern: &str) -> Result<Rx, String> {
+        let invalid = |e: String| format!("invalid `@rx` pattern `{pattern}`: {e}");
+        let hir = parse(&translate(pattern)).map_err(invalid)?;
+        let config = meta::Config::new()
+            .match_kind(regex_automata::MatchKind::LeftmostFirst)
+            .utf8_empty(false)
+            .nfa_size_limit(Some(SIZE_LIMIT))
+            .hybrid_cache_capacity(DFA_SIZE_LIMIT);
+        let re = meta::Builder::new()
+            .configure(config)
+            .build_from_hir(&hir)
+            .map_err(|e| invalid(e.to_string()))?;
+        Ok(Rx {
+            re,
+            literals: literals::required(&hir),
+        })
+    }
+
+    /// Fills `out.captures` with groups 0..=9 of the first match; returns whether it matched.
+    fn captures(&self, input: &[u8], out: &mut MatchOutput) -> bool {
+        let mut caps = self.re.create_captures();
+        self.re.captures(input, &mut caps);
+        if !caps.is_match() {
+            return false;
+        }
+        out.captures.clear();
+        let groups = caps.group_len().min(10);
+        let last = (0..groups)
+            .rev()
+            .find(|&g| caps.get_group(g).is_some())
+            .unwrap_or(0);
+        for g in 0..=last {
+            let text = caps
+                .get_group(g)
+                .and_then(|span| input.get(span.range()))
+                .unwrap_or_default();
+            out.captures.push(text.to_vec());
+        }
+        true
+    }
 }
 
 impl Operator for Rx {
+    fn required_literals(&self) -> Option<Vec<Vec<u8>>> {
+        self.literals.clone()
+    }
+
     fn matches(&self, input: &[u8], out: &mut MatchOutput) -> bool {
         // Most values do not match: the capture-free search (lazy DFA) decides that much
         // faster than a search for capture positions, which runs only on a match.
         if !self.re.is_match(input) {
             return false;
         }
-        !out.want_captures || match_with_captures(&self.re, input, out)
+        !out.want_captures || self.captures(input, out)
     }
 }
 
 pub(crate) fn build(arg: &str, _env: &OperatorEnv<'_>) -> Result<Box<dyn Operator>, String> {
-    Ok(Box::new(Rx { re: compile(arg)? }))
+    Ok(Box::new(Rx::new(arg)?))
 }
+
+mod literals;
 
 #[cfg(test)]
 mod tests;

@@ -10,7 +10,7 @@ use crate::config::EngineMode;
 use crate::log;
 use crate::outcome::{self, Interruption, MatchedRule};
 use crate::rule::{OpKind, Rule};
-use crate::ruleset::Entry;
+use crate::ruleset::{Entry, RuleSet};
 use crate::transaction::data::TxData;
 use crate::transformations::TransformFn;
 use crate::variables::{self, RuleInfo, Var, VarValue};
@@ -75,7 +75,103 @@ fn apply(fns: &[TransformFn], v: &[u8]) -> Option<Vec<u8>> {
     cur
 }
 
+/// The value after `fns` (`None` when they leave it unchanged, as for most values). A changed
+/// value of request or response data is computed once per phase and shared by every rule
+/// with the same transformation list (`chain_idx`).
+pub(crate) fn transformed(
+    caches: &mut Caches,
+    v: &VarValue<'_>,
+    fns: &[TransformFn],
+    chain_idx: u32,
+) -> Option<Arc<[u8]>> {
+    let raw: &[u8] = &v.value;
+    if fns.is_empty() {
+        None
+    } else if matches!(v.value, Cow::Borrowed(_)) && !volatile(v.var) {
+        let key = (raw.as_ptr() as usize, raw.len(), chain_idx);
+        caches
+            .transforms
+            .entry(key)
+            .or_insert_with(|| apply(fns, raw).map(Arc::from))
+            .clone()
+    } else {
+        apply(fns, raw).map(Arc::from)
+    }
+}
+
 impl Transaction {
+    /// Whether the prefilter lets rule `idx` through (see `prefilter.rs`): a rule that does
+    /// not take part always passes; the first rule of a group to ask searches the group's
+    /// values.
+    fn may_match(&mut self, rules: &RuleSet, idx: usize) -> bool {
+        let pf = &rules.prefilter;
+        let Some(slot) = pf.slot(idx) else {
+            return true;
+        };
+        let Some(g) = pf.group_of(slot) else {
+            return true;
+        };
+        let state = &mut self.caches.prefilter;
+        if state.searched.is_empty() {
+            state.searched = vec![false; pf.groups.len()];
+            state.hit = vec![false; pf.slots()];
+        }
+        if !state.searched.get(g as usize).copied().unwrap_or(true) {
+            self.search_group(rules, g);
+        }
+        let pass = self
+            .caches
+            .prefilter
+            .hit
+            .get(slot as usize)
+            .copied()
+            .unwrap_or(true);
+        if !pass {
+            // What evaluating a rule that did not match would have left behind.
+            self.data.matched_vars.clear();
+        }
+        pass
+    }
+
+    /// Collects, transforms and searches the values of prefilter group `g` once.
+    fn search_group(&mut self, rules: &RuleSet, g: u32) {
+        let Some(group) = rules.prefilter.groups.get(g as usize) else {
+            return;
+        };
+        let Transaction { data, caches, .. } = self;
+        let info = RuleInfo {
+            id: 0,
+            msg: "",
+            severity: None,
+            rev: "",
+            ver: "",
+            phase: 0,
+        };
+        let mut values: Vec<VarValue<'_>> = Vec::new();
+        for t in &group.targets {
+            variables::collect(t.var, &t.sel, data, &info, &mut values);
+        }
+        for v in &values {
+            let owned = transformed(caches, v, &group.transforms, group.chain_idx);
+            let input: &[u8] = owned.as_deref().unwrap_or(&v.value);
+            for m in group.ac.find_overlapping_iter(input) {
+                for &slot in group
+                    .owners
+                    .get(m.pattern().as_usize())
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Some(h) = caches.prefilter.hit.get_mut(slot as usize) {
+                        *h = true;
+                    }
+                }
+            }
+        }
+        if let Some(s) = caches.prefilter.searched.get_mut(g as usize) {
+            *s = true;
+        }
+    }
+
     /// Runs `phase` (and any earlier phase not yet run). Returns the interruption, if any.
     pub(crate) fn run_phase(&mut self, phase: u8) -> Option<Interruption> {
         while self.last_phase < phase {
@@ -116,7 +212,7 @@ impl Transaction {
             let Some(rule) = rules.rules.get(*idx) else {
                 continue;
             };
-            if self.is_removed(rule) || !self.eval_rule(rule) {
+            if self.is_removed(rule) || !self.may_match(&rules, *idx) || !self.eval_rule(rule) {
                 continue;
             }
             if let Some(to) = skip_to {
@@ -418,22 +514,7 @@ impl Transaction {
                 }
                 continue;
             }
-            let cacheable = matches!(v.value, Cow::Borrowed(_)) && !volatile(v.var);
-            // The transformed value: most values are unchanged by their transformations, and a
-            // changed one is computed once per phase and shared by every rule with the same
-            // transformation list.
-            let owned: Option<Arc<[u8]>> = if link.transforms.is_empty() {
-                None
-            } else if cacheable {
-                let key = (raw.as_ptr() as usize, raw.len(), link.chain_idx);
-                caches
-                    .transforms
-                    .entry(key)
-                    .or_insert_with(|| apply(&link.transforms, raw).map(Arc::from))
-                    .clone()
-            } else {
-                apply(&link.transforms, raw).map(Arc::from)
-            };
+            let owned = transformed(caches, v, &link.transforms, link.chain_idx);
             let transformed: &[u8] = owned.as_deref().unwrap_or(raw);
             if let Some(h) = run_op(
                 link,

@@ -56,6 +56,7 @@ pub(crate) struct Caches {
     /// Operators whose argument held macros, by (name, expanded argument).
     pub operators: FxHashMap<(String, String), Box<dyn Operator>>,
     pub out: MatchOutput,
+    pub prefilter: crate::prefilter::PrefilterState,
 }
 
 /// One HTTP transaction. Cheap to create; not shared between threads.

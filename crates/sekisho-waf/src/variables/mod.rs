@@ -259,7 +259,12 @@ pub fn lookup(name: &str) -> Option<&'static VarDef> {
 
 impl Var {
     pub fn def(self) -> Option<&'static VarDef> {
-        VARIABLES.iter().find(|d| d.var == self)
+        // The registry lists the variables in declaration order (a test checks it), so the
+        // discriminant is the index; the search is only a fallback.
+        VARIABLES
+            .get(self as usize)
+            .filter(|d| d.var == self)
+            .or_else(|| VARIABLES.iter().find(|d| d.var == self))
     }
 
     pub fn name(self) -> &'static str {
@@ -383,6 +388,13 @@ mod tests {
                 d.name
             );
             assert!(std::ptr::eq(d.var.def().unwrap(), d));
+        }
+    }
+
+    #[test]
+    fn registry_is_in_declaration_order() {
+        for (i, d) in VARIABLES.iter().enumerate() {
+            assert_eq!(d.var as usize, i, "{} is out of order", d.name);
         }
     }
 

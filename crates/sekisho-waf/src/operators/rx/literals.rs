@@ -1,0 +1,254 @@
+//! The literals a pattern cannot match without: a set of byte strings such that every input
+//! the pattern matches contains at least one of them, compared ASCII case-insensitively.
+//!
+//! The engine's prefilter (`crate::prefilter`) searches each value once for the literals of
+//! every rule at a time, and skips a rule outright when none of its literals occurs. That is
+//! sound only if the set is truly necessary, so every step below over-approximates:
+//!
+//! - literals and class members are lower-cased as they are read (`(?i)a` is the class
+//!   `[Aa]`, read as `a`): if the pattern matches `s`, the lower-cased reading matches
+//!   `lower(s)`, which therefore contains a literal of the set;
+//! - a literal needs itself; a small class needs one of its bytes; a repetition needs what its
+//!   body needs if it repeats at least once; an alternation needs the union of its branches;
+//!   a concatenation needs what any one of its parts needs, or the joined strings of a stretch
+//!   of parts that each match only a few strings (`(?:get|head)\s` → `get\t`, `head `, …);
+//! - anything else (an empty match, a look-around, a large class) needs nothing: no set.
+
+use regex_syntax::hir::{Class, Hir, HirKind};
+
+/// A class with more members than this is not worth a literal each.
+const MAX_CLASS: usize = 8;
+/// A set with more literals than this is given up (the search would get slow to build).
+const MAX_SET: usize = 512;
+/// Literals are cut to this length: a longer one is no rarer, and the search stays small.
+const MAX_LEN: usize = 6;
+
+/// The literals (lower-case, de-duplicated) one of which every match of `hir` (a parsed
+/// `@rx` pattern, see [`super::parse`]) contains; `None` when the pattern can match without
+/// any (e.g. it matches the empty string).
+pub fn required(hir: &Hir) -> Option<Vec<Vec<u8>>> {
+    let mut set = info(hir).need?;
+    set.sort();
+    set.dedup();
+    Some(set)
+}
+
+/// What one node of a pattern tells: the strings it matches, when there are few
+/// (`exact`), and a set one of which every match contains (`need`).
+struct Info {
+    exact: Option<Vec<Vec<u8>>>,
+    need: Option<Vec<Vec<u8>>>,
+}
+
+/// One pass over the pattern, bottom up (see the module doc).
+fn info(h: &Hir) -> Info {
+    match h.kind() {
+        HirKind::Literal(l) => {
+            let lit: Vec<u8> =
+                l.0.iter()
+                    .take(MAX_LEN)
+                    .map(u8::to_ascii_lowercase)
+                    .collect();
+            Info {
+                exact: (l.0.len() <= MAX_LEN).then(|| vec![lit.clone()]),
+                need: Some(vec![lit]),
+            }
+        }
+        HirKind::Class(Class::Bytes(c)) => {
+            // The class's members, lower-cased (`(?i)a` is `[Aa]`, one member `a`).
+            let mut members = [false; 256];
+            for b in c.iter().flat_map(|r| r.start()..=r.end()) {
+                if let Some(m) = members.get_mut(usize::from(b.to_ascii_lowercase())) {
+                    *m = true;
+                }
+            }
+            let n = members.iter().filter(|&&m| m).count();
+            let set: Option<Vec<Vec<u8>>> = (n <= MAX_CLASS).then(|| {
+                (0..=255u8)
+                    .filter(|&b| members.get(usize::from(b)).copied().unwrap_or(false))
+                    .map(|b| vec![b])
+                    .collect()
+            });
+            Info {
+                exact: set.clone(),
+                need: set,
+            }
+        }
+        HirKind::Empty | HirKind::Look(_) => Info {
+            exact: Some(vec![Vec::new()]),
+            need: None,
+        },
+        HirKind::Capture(c) => info(&c.sub),
+        HirKind::Repetition(r) => {
+            let sub = info(&r.sub);
+            let exact = match (r.min, r.max) {
+                (1, Some(1)) => sub.exact,
+                (0, Some(1)) => sub.exact.map(|mut e| {
+                    e.push(Vec::new());
+                    e
+                }),
+                _ => None,
+            };
+            Info {
+                exact,
+                need: if r.min >= 1 { sub.need } else { None },
+            }
+        }
+        HirKind::Alternation(xs) => {
+            let (mut exact, mut need) = (Some(Vec::new()), Some(Vec::new()));
+            for x in xs {
+                let i = info(x);
+                exact = union(exact, i.exact);
+                need = union(need, i.need);
+            }
+            Info { exact, need }
+        }
+        HirKind::Concat(xs) => {
+            // `run`: every string the current stretch of exact parts matches, joined.
+            let mut run: Option<Vec<Vec<u8>>> = Some(vec![Vec::new()]);
+            let mut all_exact = true;
+            let mut best: Option<Vec<Vec<u8>>> = None;
+            for x in xs {
+                let i = info(x);
+                consider(&mut best, i.need);
+                match i.exact {
+                    Some(e) => {
+                        run = match run.take().and_then(|r| join(&r, &e)) {
+                            Some(j) => Some(j),
+                            None => {
+                                // Too many: what was joined so far still counts alone.
+                                all_exact = false;
+                                Some(e)
+                            }
+                        };
+                        consider(&mut best, run.clone());
+                    }
+                    None => {
+                        all_exact = false;
+                        run = Some(vec![Vec::new()]);
+                    }
+                }
+            }
+            Info {
+                exact: if all_exact { run } else { None },
+                need: best,
+            }
+        }
+        HirKind::Class(Class::Unicode(_)) => Info {
+            exact: None,
+            need: None,
+        },
+    }
+}
+
+/// Both sets together, or `None` when either is unknown or the union is too large.
+fn union(a: Option<Vec<Vec<u8>>>, b: Option<Vec<Vec<u8>>>) -> Option<Vec<Vec<u8>>> {
+    let mut a = a?;
+    a.extend(b?);
+    (a.len() <= MAX_SET).then_some(a)
+}
+
+/// Every `x` followed by every `y` (cut to [`MAX_LEN`]), unless there would be too many.
+fn join(xs: &[Vec<u8>], ys: &[Vec<u8>]) -> Option<Vec<Vec<u8>>> {
+    if xs.len().saturating_mul(ys.len()) > MAX_SET {
+        return None;
+    }
+    let mut out = Vec::with_capacity(xs.len() * ys.len());
+    for x in xs {
+        for y in ys {
+            let mut s = x.clone();
+            s.extend_from_slice(y);
+            s.truncate(MAX_LEN);
+            out.push(s);
+        }
+    }
+    out.sort();
+    out.dedup();
+    Some(out)
+}
+
+/// Keeps `cand` if it is a usable set (no empty string) more selective than `best`.
+fn consider(best: &mut Option<Vec<Vec<u8>>>, cand: Option<Vec<Vec<u8>>>) {
+    let Some(cand) = cand else { return };
+    if cand.is_empty() || cand.iter().any(Vec::is_empty) {
+        return;
+    }
+    if best.as_ref().is_none_or(|b| score(&cand) > score(b)) {
+        *best = Some(cand);
+    }
+}
+
+/// How selective a set is: longer shortest literal first (up to 4 bytes, beyond which a
+/// literal is rare enough), then fewer literals.
+fn score(set: &[Vec<u8>]) -> (usize, std::cmp::Reverse<usize>, usize) {
+    let shortest = set.iter().map(Vec::len).min().unwrap_or(0);
+    (shortest.min(4), std::cmp::Reverse(set.len()), shortest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::operators::rx::{compile, parse, translate};
+
+    fn req(p: &str) -> Option<Vec<String>> {
+        required(&parse(&translate(p)).unwrap()).map(|s| {
+            s.into_iter()
+                .map(|l| String::from_utf8_lossy(&l).into_owned())
+                .collect()
+        })
+    }
+
+    #[test]
+    fn literals_are_folded_and_joined() {
+        assert_eq!(req("(?i)union\\s+select"), Some(vec!["select".into()]));
+        assert_eq!(
+            req("(?:Foo|bar)baz"),
+            Some(vec!["barbaz".into(), "foobaz".into()])
+        );
+        // Cut to MAX_LEN bytes: a longer literal is no rarer.
+        assert_eq!(req("<script>"), Some(vec!["<scrip".into()]));
+    }
+
+    #[test]
+    fn patterns_that_need_nothing_have_no_set() {
+        assert_eq!(req("^$"), None);
+        assert_eq!(req("."), None);
+        assert_eq!(req("a*"), None);
+        assert_eq!(req("\\w+"), None);
+        assert_eq!(req("a|\\d"), None);
+    }
+
+    #[test]
+    fn small_classes_and_inner_parts_count() {
+        assert_eq!(req("[<>]"), Some(vec!["<".into(), ">".into()]));
+        assert_eq!(req("\\w+=\\w+\\(\\)"), Some(vec!["()".into()]));
+    }
+
+    /// The property the prefilter relies on: whatever matches contains a literal.
+    #[test]
+    fn every_match_contains_a_literal() {
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "(?i)union\\s+select",
+                &["UNION SELECT", "x uNiOn\tsElEcT y"],
+            ),
+            ("(?i)(?:on(?:error|load))\\s*=", &["ONERROR =", "onload="]),
+            ("\\bexec\\b|[;|]\\s*cat", &["exec", "a;  cat", "|cat"]),
+            ("(?i)\\x5cx[0-9a-f]{2}", &["\\X4F", "\\x41"]),
+            ("ab{2,}c", &["abbc", "abbbbc"]),
+        ];
+        for (p, inputs) in cases {
+            let set = required(&parse(&translate(p)).unwrap()).unwrap();
+            let re = compile(p).unwrap();
+            for i in *inputs {
+                assert!(re.is_match(i.as_bytes()), "{p} should match {i}");
+                let lower = i.to_ascii_lowercase();
+                assert!(
+                    set.iter()
+                        .any(|l| lower.as_bytes().windows(l.len()).any(|w| w == l.as_slice())),
+                    "{p}: {i} contains none of {set:?}"
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,271 @@
+//! The prefilter: skips, in one search per value, every rule that cannot match.
+//!
+//! Most rules of a rule set like the CRS test request data with an operator that cannot match
+//! unless the value contains one of a few literals (`@rx (?i)union\s+select` needs `union`,
+//! `@pm` needs one of its phrases; see [`Operator::required_literals`]). A benign request
+//! matches almost none of them, yet evaluating each rule costs collecting its variables,
+//! transforming the values and running the operator, rule after rule.
+//!
+//! So rules are grouped by phase and transformation list. When a phase first reaches a rule of
+//! a group, the group's variables are collected once, each value is transformed once (through
+//! the same cache the rules use) and searched once for the literals of every rule of the group
+//! together (Aho-Corasick, ASCII case-insensitive). A rule whose literals did not occur is
+//! skipped without being evaluated; any other rule is evaluated in full as usual. The search
+//! only ever lets a rule through that might match, never decides a match itself.
+//!
+//! A rule takes part only when skipping it is sound: its first link's operator is built at
+//! load (no macros), is not negated, has a literal set, and is not `multiMatch`; and its
+//! variables hold request or response data, which no rule can change within a phase (never
+//! `TX`, `MATCHED_VARS`, counts `&VAR`, …).
+
+use crate::operators::Operator;
+use crate::rule::{OpKind, Rule, Target};
+use crate::ruleset::same_sel;
+use crate::transformations::TransformFn;
+use crate::variables::Var;
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use rustc_hash::FxHashMap;
+
+/// The prefilter of a rule set: built once with it.
+#[derive(Debug, Default)]
+pub(crate) struct Prefilter {
+    pub groups: Vec<Group>,
+    /// Rule index → its slot (index into the per-transaction hit list).
+    by_rule: Vec<Option<u32>>,
+    /// Slot → its group.
+    slot_group: Vec<u32>,
+}
+
+/// Rules of one phase sharing a transformation list.
+#[derive(Debug)]
+pub(crate) struct Group {
+    pub chain_idx: u32,
+    pub transforms: Vec<TransformFn>,
+    /// Every variable any rule of the group reads (duplicates removed).
+    pub targets: Vec<Target>,
+    pub ac: AhoCorasick,
+    /// Literal (pattern id) → the slots of the rules that need it.
+    pub owners: Vec<Vec<u32>>,
+}
+
+/// Per-transaction results: which groups were searched, which slots may match.
+#[derive(Debug, Default)]
+pub(crate) struct PrefilterState {
+    pub searched: Vec<bool>,
+    pub hit: Vec<bool>,
+}
+
+/// Variables whose values are request or response data, fixed before a phase starts. Whole
+/// bodies (`REQUEST_BODY`, `FILES_TMP_CONTENT`, `RESPONSE_BODY`, `FULL_REQUEST`) are left out:
+/// they can be large, and a pattern's own search (with its own literal scan) is faster on
+/// them than the shared search of a group.
+fn fixed_in_phase(var: Var) -> bool {
+    use Var::*;
+    matches!(
+        var,
+        Args | ArgsNames
+            | ArgsGet
+            | ArgsGetNames
+            | ArgsPost
+            | ArgsPostNames
+            | RequestHeaders
+            | RequestHeadersNames
+            | RequestCookies
+            | RequestCookiesNames
+            | ResponseHeaders
+            | ResponseHeadersNames
+            | RequestLine
+            | RequestMethod
+            | RequestProtocol
+            | RequestUri
+            | RequestUriRaw
+            | RequestFilename
+            | RequestBasename
+            | QueryString
+            | Files
+            | FilesNames
+            | MultipartFilename
+            | MultipartName
+            | MultipartPartHeaders
+            | Xml
+            | ResponseProtocol
+            | ResponseContentType
+            | StatusLine
+    )
+}
+
+/// The literals a rule needs, when the rule may take part (see the module doc).
+fn literals_of(rule: &Rule) -> Option<Vec<Vec<u8>>> {
+    let OpKind::Static(op) = &rule.op.kind else {
+        return None;
+    };
+    let eligible = !rule.op.negated
+        && !rule.actions.multi_match
+        && !rule.targets.is_empty()
+        && rule
+            .targets
+            .iter()
+            .all(|t| !t.count && fixed_in_phase(t.var));
+    if !eligible {
+        return None;
+    }
+    let lits = Operator::required_literals(op.as_ref())?;
+    lits.iter().all(|l| !l.is_empty()).then_some(lits)
+}
+
+impl Prefilter {
+    /// Groups the rules that may take part; `rules` is the rule set's rule list.
+    pub(crate) fn build(rules: &[Rule]) -> Result<Prefilter, String> {
+        struct Pending {
+            chain_idx: u32,
+            transforms: Vec<TransformFn>,
+            targets: Vec<Target>,
+            literals: FxHashMap<Vec<u8>, Vec<u32>>,
+        }
+        let mut pending: Vec<Pending> = Vec::new();
+        let mut index: FxHashMap<(u8, u32), usize> = FxHashMap::default();
+        let mut pf = Prefilter {
+            by_rule: vec![None; rules.len()],
+            ..Prefilter::default()
+        };
+        for (idx, rule) in rules.iter().enumerate() {
+            let Some(lits) = literals_of(rule) else {
+                continue;
+            };
+            let g = *index
+                .entry((rule.phase, rule.chain_idx))
+                .or_insert_with(|| {
+                    pending.push(Pending {
+                        chain_idx: rule.chain_idx,
+                        transforms: rule.transforms.clone(),
+                        targets: Vec::new(),
+                        literals: FxHashMap::default(),
+                    });
+                    pending.len() - 1
+                });
+            let Some(p) = pending.get_mut(g) else {
+                continue;
+            };
+            let slot = u32::try_from(pf.slot_group.len()).map_err(|e| e.to_string())?;
+            pf.slot_group
+                .push(u32::try_from(g).map_err(|e| e.to_string())?);
+            if let Some(s) = pf.by_rule.get_mut(idx) {
+                *s = Some(slot);
+            }
+            for t in &rule.targets {
+                add_target(&mut p.targets, t);
+            }
+            for l in lits {
+                p.literals
+                    .entry(l.to_ascii_lowercase())
+                    .or_default()
+                    .push(slot);
+            }
+        }
+        for p in pending {
+            let (lits, owners): (Vec<Vec<u8>>, Vec<Vec<u32>>) = p.literals.into_iter().unzip();
+            // The builder's choice of automaton: a DFA for every group would triple the rule
+            // set's memory and load time for a faster search.
+            let ac = AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::Standard)
+                .build(&lits)
+                .map_err(|e| format!("cannot build the prefilter: {e}"))?;
+            pf.groups.push(Group {
+                chain_idx: p.chain_idx,
+                transforms: p.transforms,
+                targets: p.targets,
+                ac,
+                owners,
+            });
+        }
+        Ok(pf)
+    }
+
+    /// The rule's slot, if it takes part.
+    pub(crate) fn slot(&self, rule_idx: usize) -> Option<u32> {
+        self.by_rule.get(rule_idx).copied().flatten()
+    }
+
+    /// The group of a slot.
+    pub(crate) fn group_of(&self, slot: u32) -> Option<u32> {
+        self.slot_group.get(slot as usize).copied()
+    }
+
+    pub(crate) fn slots(&self) -> usize {
+        self.slot_group.len()
+    }
+}
+
+/// Adds `t` to a group's variables unless they already yield its values.
+fn add_target(targets: &mut Vec<Target>, t: &Target) {
+    use crate::collection::KeySel;
+    // An `XML` key is an XPath, not a filter: only the same one covers it.
+    let covered = targets.iter().any(|x| {
+        x.var == t.var
+            && (same_sel(&x.sel, &t.sel) || (x.var != Var::Xml && matches!(x.sel, KeySel::All)))
+    });
+    if covered {
+        return;
+    }
+    if t.var != Var::Xml && matches!(t.sel, KeySel::All) {
+        targets.retain(|x| x.var != t.var);
+    }
+    targets.push(t.clone());
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::RuleSet;
+    use std::path::Path;
+    use std::sync::Arc;
+
+    fn set(rules: &str) -> Arc<RuleSet> {
+        let text = format!("SecRuleEngine On\n{rules}\n");
+        Arc::new(RuleSet::from_str(&text, Path::new("t.conf")).unwrap_or_else(|e| panic!("{e}")))
+    }
+
+    fn matched(set: &Arc<RuleSet>, uri: &str) -> Vec<u64> {
+        let mut tx = set.transaction();
+        tx.process_uri(uri.as_bytes(), "GET", "HTTP/1.1");
+        tx.add_request_header(b"Host", b"example.com");
+        tx.process_request_headers();
+        tx.process_request_body();
+        tx.matched_rules().iter().map(|m| m.id).collect()
+    }
+
+    #[test]
+    fn only_rules_that_can_be_skipped_soundly_take_part() {
+        let s = set(r#"
+SecRule ARGS "@rx (?i)union\s+select" "id:1,phase:2,pass"
+SecRule ARGS|REQUEST_HEADERS:Host "@pm foo bar" "id:2,phase:2,pass"
+SecRule TX:x "@rx abc" "id:3,phase:2,pass"
+SecRule ARGS "!@rx abc" "id:4,phase:2,pass"
+SecRule ARGS "@rx ^$" "id:5,phase:2,pass"
+SecRule &ARGS "@rx 1" "id:6,phase:2,pass"
+SecRule ARGS "@rx %{tx.x}" "id:7,phase:2,pass"
+SecRule REQUEST_BODY "@rx abc" "id:8,phase:2,pass"
+SecRule ARGS "@rx abc" "id:9,phase:2,pass,multiMatch"
+"#);
+        let with_slot: Vec<u64> = (0..s.rules.len())
+            .filter(|&i| s.prefilter.slot(i).is_some())
+            .filter_map(|i| s.rules.get(i).map(|r| r.id))
+            .collect();
+        assert_eq!(with_slot, vec![1, 2]);
+    }
+
+    #[test]
+    fn rules_are_skipped_only_when_they_cannot_match() {
+        let s = set(r#"
+SecRule ARGS "@rx (?i)union\s+select" "id:1,phase:2,pass,t:none,t:urlDecodeUni"
+SecRule ARGS_NAMES|ARGS "@pm evil" "id:2,phase:2,pass,t:none,t:lowercase"
+SecRule ARGS "@rx (?i)<script" "id:3,phase:1,pass,t:none,t:urlDecodeUni,t:htmlEntityDecode"
+"#);
+        assert!(matched(&s, "/?q=hello").is_empty());
+        // The literal shows only after the rule's transformations: the search sees that too.
+        assert_eq!(matched(&s, "/?q=1%2520UNION%2520%2573elect%25202"), vec![1]);
+        assert_eq!(matched(&s, "/?EVIL=1"), vec![2]);
+        assert_eq!(matched(&s, "/?a=%26lt;SCRIPT%26gt;"), vec![3]);
+        assert_eq!(matched(&s, "/?q=union+select&x=evil"), vec![1, 2]);
+    }
+}
