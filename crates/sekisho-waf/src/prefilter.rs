@@ -6,12 +6,18 @@
 //! matches almost none of them, yet evaluating each rule costs collecting its variables,
 //! transforming the values and running the operator, rule after rule.
 //!
-//! So rules are grouped by phase and transformation list. When a phase first reaches a rule of
-//! a group, the group's variables are collected once, each value is transformed once (through
-//! the same cache the rules use) and searched once for the literals of every rule of the group
-//! together (Aho-Corasick, ASCII case-insensitive). A rule whose literals did not occur is
-//! skipped without being evaluated; any other rule is evaluated in full as usual. The search
-//! only ever lets a rule through that might match, never decides a match itself.
+//! So rules are grouped by transformation list, and the groups of one stretch of a phase that
+//! runs or is skipped as a whole (between markers and skipping rules, e.g. one paranoia level
+//! of one CRS file) form a unit (up to 64 groups) with one search automaton over the literals
+//! of all its rules. When a phase first reaches a rule of a unit, every group's variables are
+//! collected and each
+//! value transformed (through the same cache the rules use); each distinct resulting value is
+//! searched once (Aho-Corasick, ASCII case-insensitive), and a literal found lets through the
+//! rules that need it in the groups that produced that value. Most values come out of most
+//! transformation lists unchanged, so a value is searched once, not once per group. A rule
+//! whose literals did not occur is skipped without being evaluated; any other rule is
+//! evaluated in full as usual. The search only ever lets a rule through that might match,
+//! never decides a match itself.
 //!
 //! A rule takes part only when skipping it is sound: its first link's operator is built at
 //! load (no macros), is not negated, has a literal set, and is not `multiMatch`; and its
@@ -21,19 +27,35 @@
 use crate::operators::Operator;
 use crate::rule::{OpKind, Rule, Target};
 use crate::ruleset::same_sel;
+use crate::ruleset::Entry;
 use crate::transformations::TransformFn;
 use crate::variables::Var;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use rustc_hash::FxHashMap;
 
+/// Groups per unit: a value's groups are one bit each of a `u64`.
+const UNIT_GROUPS: usize = 64;
+
 /// The prefilter of a rule set: built once with it.
 #[derive(Debug, Default)]
 pub(crate) struct Prefilter {
-    pub groups: Vec<Group>,
+    pub units: Vec<Unit>,
     /// Rule index → its slot (index into the per-transaction hit list).
     by_rule: Vec<Option<u32>>,
-    /// Slot → its group.
-    slot_group: Vec<u32>,
+    /// Slot → its unit.
+    slot_unit: Vec<u32>,
+}
+
+/// The rules that need one literal: (group in the unit, slot).
+pub(crate) type Owners = Vec<(u8, u32)>;
+
+/// Groups of one phase searched together.
+#[derive(Debug)]
+pub(crate) struct Unit {
+    pub groups: Vec<Group>,
+    pub ac: AhoCorasick,
+    /// Literal (pattern id) → the rules that need it.
+    pub owners: Vec<Owners>,
 }
 
 /// Rules of one phase sharing a transformation list.
@@ -43,12 +65,9 @@ pub(crate) struct Group {
     pub transforms: Vec<TransformFn>,
     /// Every variable any rule of the group reads (duplicates removed).
     pub targets: Vec<Target>,
-    pub ac: AhoCorasick,
-    /// Literal (pattern id) → the slots of the rules that need it.
-    pub owners: Vec<Vec<u32>>,
 }
 
-/// Per-transaction results: which groups were searched, which slots may match.
+/// Per-transaction results: which units were searched, which slots may match.
 #[derive(Debug, Default)]
 pub(crate) struct PrefilterState {
     pub searched: Vec<bool>,
@@ -115,66 +134,101 @@ fn literals_of(rule: &Rule) -> Option<Vec<Vec<u8>>> {
 
 impl Prefilter {
     /// Groups the rules that may take part; `rules` is the rule set's rule list.
-    pub(crate) fn build(rules: &[Rule]) -> Result<Prefilter, String> {
+    pub(crate) fn build(rules: &[Rule], phases: &[Vec<Entry>; 5]) -> Result<Prefilter, String> {
         struct Pending {
-            chain_idx: u32,
-            transforms: Vec<TransformFn>,
-            targets: Vec<Target>,
-            literals: FxHashMap<Vec<u8>, Vec<u32>>,
+            groups: Vec<Group>,
+            /// Transformation list → group in the unit.
+            index: FxHashMap<u32, u8>,
+            literals: FxHashMap<Vec<u8>, Owners>,
         }
-        let mut pending: Vec<Pending> = Vec::new();
-        let mut index: FxHashMap<(u8, u32), usize> = FxHashMap::default();
+        // Rule index → its stretch: a new one starts at each marker and after each rule that
+        // skips, so that a unit's rules run or are skipped together.
+        let mut stretch: Vec<Option<u32>> = vec![None; rules.len()];
+        let mut n = 0u32;
+        for list in phases {
+            n += 1;
+            for e in list {
+                match e {
+                    Entry::Marker => n += 1,
+                    Entry::Rule { idx, skip_to } => {
+                        if let Some(s) = stretch.get_mut(*idx) {
+                            *s = Some(n);
+                        }
+                        let skips = rules.get(*idx).is_some_and(|r| r.actions.skip > 0);
+                        if skip_to.is_some() || skips {
+                            n += 1;
+                        }
+                    }
+                }
+            }
+        }
+        let mut units: Vec<(u32, Pending)> = Vec::new();
         let mut pf = Prefilter {
             by_rule: vec![None; rules.len()],
             ..Prefilter::default()
         };
         for (idx, rule) in rules.iter().enumerate() {
-            let Some(lits) = literals_of(rule) else {
+            let (Some(lits), Some(Some(at))) = (literals_of(rule), stretch.get(idx)) else {
                 continue;
             };
-            let g = *index
-                .entry((rule.phase, rule.chain_idx))
-                .or_insert_with(|| {
-                    pending.push(Pending {
-                        chain_idx: rule.chain_idx,
-                        transforms: rule.transforms.clone(),
-                        targets: Vec::new(),
-                        literals: FxHashMap::default(),
-                    });
-                    pending.len() - 1
+            // The stretch's last unit, or a new one when it is full.
+            let last = units.iter().rposition(|(s, _)| s == at);
+            let fits = last.and_then(|u| units.get(u)).is_some_and(|(_, p)| {
+                p.index.contains_key(&rule.chain_idx) || p.groups.len() < UNIT_GROUPS
+            });
+            let u = match last {
+                Some(u) if fits => u,
+                _ => {
+                    units.push((
+                        *at,
+                        Pending {
+                            groups: Vec::new(),
+                            index: FxHashMap::default(),
+                            literals: FxHashMap::default(),
+                        },
+                    ));
+                    units.len() - 1
+                }
+            };
+            let Some((_, p)) = units.get_mut(u) else {
+                continue;
+            };
+            let next = u8::try_from(p.groups.len()).map_err(|e| e.to_string())?;
+            let g = *p.index.entry(rule.chain_idx).or_insert_with(|| {
+                p.groups.push(Group {
+                    chain_idx: rule.chain_idx,
+                    transforms: rule.transforms.clone(),
+                    targets: Vec::new(),
                 });
-            let Some(p) = pending.get_mut(g) else {
-                continue;
-            };
-            let slot = u32::try_from(pf.slot_group.len()).map_err(|e| e.to_string())?;
-            pf.slot_group
-                .push(u32::try_from(g).map_err(|e| e.to_string())?);
+                next
+            });
+            let slot = u32::try_from(pf.slot_unit.len()).map_err(|e| e.to_string())?;
+            pf.slot_unit
+                .push(u32::try_from(u).map_err(|e| e.to_string())?);
             if let Some(s) = pf.by_rule.get_mut(idx) {
                 *s = Some(slot);
             }
-            for t in &rule.targets {
-                add_target(&mut p.targets, t);
+            if let Some(group) = p.groups.get_mut(usize::from(g)) {
+                for t in &rule.targets {
+                    add_target(&mut group.targets, t);
+                }
             }
             for l in lits {
                 p.literals
                     .entry(l.to_ascii_lowercase())
                     .or_default()
-                    .push(slot);
+                    .push((g, slot));
             }
         }
-        for p in pending {
-            let (lits, owners): (Vec<Vec<u8>>, Vec<Vec<u32>>) = p.literals.into_iter().unzip();
-            // The builder's choice of automaton: a DFA for every group would triple the rule
-            // set's memory and load time for a faster search.
+        for (_, p) in units {
+            let (lits, owners): (Vec<Vec<u8>>, Vec<Owners>) = p.literals.into_iter().unzip();
             let ac = AhoCorasickBuilder::new()
                 .ascii_case_insensitive(true)
                 .match_kind(MatchKind::Standard)
                 .build(&lits)
                 .map_err(|e| format!("cannot build the prefilter: {e}"))?;
-            pf.groups.push(Group {
-                chain_idx: p.chain_idx,
-                transforms: p.transforms,
-                targets: p.targets,
+            pf.units.push(Unit {
+                groups: p.groups,
                 ac,
                 owners,
             });
@@ -187,13 +241,13 @@ impl Prefilter {
         self.by_rule.get(rule_idx).copied().flatten()
     }
 
-    /// The group of a slot.
-    pub(crate) fn group_of(&self, slot: u32) -> Option<u32> {
-        self.slot_group.get(slot as usize).copied()
+    /// The unit of a slot.
+    pub(crate) fn unit_of(&self, slot: u32) -> Option<u32> {
+        self.slot_unit.get(slot as usize).copied()
     }
 
     pub(crate) fn slots(&self) -> usize {
-        self.slot_group.len()
+        self.slot_unit.len()
     }
 }
 

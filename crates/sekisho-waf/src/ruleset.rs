@@ -409,10 +409,11 @@ impl Compiler {
             .map(|r| self.removes.iter().any(|s| selects(s, r)))
             .collect();
 
+        let phases = [1u8, 2, 3, 4, 5].map(|ph| build_phase(&rules, &order, &removed, ph));
         // Without a prefilter every rule is evaluated: slower, same verdicts.
-        let prefilter = Prefilter::build(&rules).unwrap_or_default();
+        let prefilter = Prefilter::build(&rules, &phases).unwrap_or_default();
         RuleSet {
-            phases: [1u8, 2, 3, 4, 5].map(|ph| build_phase(&rules, &order, &removed, ph)),
+            phases,
             prefilter,
             rules,
             config: self.config.clone(),

@@ -14,6 +14,7 @@ use crate::ruleset::{Entry, RuleSet};
 use crate::transaction::data::TxData;
 use crate::transformations::TransformFn;
 use crate::variables::{self, RuleInfo, Var, VarValue};
+use rustc_hash::FxHashMap;
 use std::borrow::Cow;
 use std::sync::Arc;
 
@@ -101,23 +102,23 @@ pub(crate) fn transformed(
 
 impl Transaction {
     /// Whether the prefilter lets rule `idx` through (see `prefilter.rs`): a rule that does
-    /// not take part always passes; the first rule of a group to ask searches the group's
+    /// not take part always passes; the first rule of a unit to ask searches the unit's
     /// values.
     fn may_match(&mut self, rules: &RuleSet, idx: usize) -> bool {
         let pf = &rules.prefilter;
         let Some(slot) = pf.slot(idx) else {
             return true;
         };
-        let Some(g) = pf.group_of(slot) else {
+        let Some(u) = pf.unit_of(slot) else {
             return true;
         };
         let state = &mut self.caches.prefilter;
         if state.searched.is_empty() {
-            state.searched = vec![false; pf.groups.len()];
+            state.searched = vec![false; pf.units.len()];
             state.hit = vec![false; pf.slots()];
         }
-        if !state.searched.get(g as usize).copied().unwrap_or(true) {
-            self.search_group(rules, g);
+        if !state.searched.get(u as usize).copied().unwrap_or(true) {
+            self.search_unit(rules, u);
         }
         let pass = self
             .caches
@@ -133,9 +134,10 @@ impl Transaction {
         pass
     }
 
-    /// Collects, transforms and searches the values of prefilter group `g` once.
-    fn search_group(&mut self, rules: &RuleSet, g: u32) {
-        let Some(group) = rules.prefilter.groups.get(g as usize) else {
+    /// Collects and transforms the values of every group of prefilter unit `u`, and searches
+    /// each distinct result once.
+    fn search_unit(&mut self, rules: &RuleSet, u: u32) {
+        let Some(unit) = rules.prefilter.units.get(u as usize) else {
             return;
         };
         let Transaction { data, caches, .. } = self;
@@ -147,27 +149,68 @@ impl Transaction {
             ver: "",
             phase: 0,
         };
-        let mut values: Vec<VarValue<'_>> = Vec::new();
-        for t in &group.targets {
-            variables::collect(t.var, &t.sel, data, &info, &mut values);
+        // Every group's values, kept together so that a value's address identifies it.
+        let mut values: Vec<VarValue<'_>> = Vec::with_capacity(64);
+        let mut ends: Vec<usize> = Vec::with_capacity(unit.groups.len());
+        for group in &unit.groups {
+            for t in &group.targets {
+                variables::collect(t.var, &t.sel, data, &info, &mut values);
+            }
+            ends.push(values.len());
         }
-        for v in &values {
-            let owned = transformed(caches, v, &group.transforms, group.chain_idx);
-            let input: &[u8] = owned.as_deref().unwrap_or(&v.value);
-            for m in group.ac.find_overlapping_iter(input) {
-                for &slot in group
+        // Distinct values after transformation.
+        struct Input {
+            /// The transformed value, or `None` for the value at `index` itself.
+            transformed: Option<Arc<[u8]>>,
+            index: usize,
+            /// The groups that produced it, one bit each.
+            groups: u64,
+        }
+        let mut inputs: Vec<Input> = Vec::with_capacity(values.len());
+        let mut seen: FxHashMap<(usize, usize), usize> = FxHashMap::default();
+        let mut start = 0;
+        for (g, (group, &end)) in unit.groups.iter().zip(&ends).enumerate() {
+            let bit = 1u64 << g;
+            for (i, v) in values.iter().enumerate().take(end).skip(start) {
+                let owned = transformed(caches, v, &group.transforms, group.chain_idx);
+                let bytes: &[u8] = owned.as_deref().unwrap_or(&v.value);
+                let key = (bytes.as_ptr() as usize, bytes.len());
+                match seen.get(&key).and_then(|&k| inputs.get_mut(k)) {
+                    Some(input) => input.groups |= bit,
+                    None => {
+                        seen.insert(key, inputs.len());
+                        inputs.push(Input {
+                            transformed: owned,
+                            index: i,
+                            groups: bit,
+                        });
+                    }
+                }
+            }
+            start = end;
+        }
+        let hit = &mut caches.prefilter.hit;
+        for input in &inputs {
+            let Some(v) = values.get(input.index) else {
+                continue;
+            };
+            let bytes: &[u8] = input.transformed.as_deref().unwrap_or(&v.value);
+            for m in unit.ac.find_overlapping_iter(bytes) {
+                for &(g, slot) in unit
                     .owners
                     .get(m.pattern().as_usize())
                     .into_iter()
                     .flatten()
                 {
-                    if let Some(h) = caches.prefilter.hit.get_mut(slot as usize) {
-                        *h = true;
+                    if input.groups & (1u64 << g) != 0 {
+                        if let Some(h) = hit.get_mut(slot as usize) {
+                            *h = true;
+                        }
                     }
                 }
             }
         }
-        if let Some(s) = caches.prefilter.searched.get_mut(g as usize) {
+        if let Some(s) = caches.prefilter.searched.get_mut(u as usize) {
             *s = true;
         }
     }
