@@ -77,7 +77,7 @@ pub(crate) fn line(
         rule.actions.maturity.unwrap_or(0),
         rule.actions.accuracy.unwrap_or(0),
     );
-    for t in &m.tags {
+    for t in m.tags.iter() {
         let _ = write!(s, " [tag \"{}\"]", esc(t));
     }
     let host = d

@@ -65,6 +65,15 @@ impl Macro {
     }
 
     /// Expands every macro; a missing variable expands to the empty string.
+    /// The text, when it holds no macro (nothing to expand).
+    pub fn literal(&self) -> Option<&str> {
+        match self.parts.as_slice() {
+            [] => Some(""),
+            [Part::Lit(s)] => Some(s),
+            _ => None,
+        }
+    }
+
     pub fn expand(&self, data: &TxData, rule: &RuleInfo<'_>) -> Vec<u8> {
         let mut out = Vec::new();
         self.expand_into(data, rule, &mut out);

@@ -40,7 +40,7 @@ pub struct MatchedRule {
     pub msg: String,
     /// `logdata`, macro-expanded and truncated to 512 bytes as ModSecurity does.
     pub logdata: String,
-    pub tags: Vec<String>,
+    pub tags: std::sync::Arc<[String]>,
     /// 0 (emergency) … 7 (debug).
     pub severity: Option<u8>,
     pub matched_var_name: String,

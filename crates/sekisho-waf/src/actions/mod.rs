@@ -136,7 +136,8 @@ pub struct Actions {
     pub phase: Option<u8>,
     pub msg: Option<Macro>,
     pub logdata: Option<Macro>,
-    pub tags: Vec<String>,
+    /// Shared: every match of the rule hands them out without copying.
+    pub tags: std::sync::Arc<[String]>,
     pub severity: Option<u8>,
     pub ver: String,
     pub rev: String,
@@ -228,7 +229,11 @@ impl Actions {
             }
             "msg" => self.msg = Some(Macro::parse(need()?)?),
             "logdata" => self.logdata = Some(Macro::parse(need()?)?),
-            "tag" => self.tags.push(need()?.to_string()),
+            "tag" => {
+                let mut tags = self.tags.to_vec();
+                tags.push(need()?.to_string());
+                self.tags = tags.into();
+            }
             "severity" => {
                 let v = need()?;
                 self.severity =

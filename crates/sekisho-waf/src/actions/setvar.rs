@@ -41,6 +41,8 @@ pub enum SetOp {
 pub struct SetVar {
     pub store: Store,
     pub name: Macro,
+    /// The name lower-cased, when it holds no macro (most do): no expansion per run.
+    pub fixed_name: Option<String>,
     pub op: SetOp,
 }
 
@@ -81,7 +83,13 @@ impl SetVar {
                 }
             }
         };
-        Ok(SetVar { store, name, op })
+        let fixed_name = name.literal().map(str::to_ascii_lowercase);
+        Ok(SetVar {
+            store,
+            name,
+            fixed_name,
+            op,
+        })
     }
 }
 

@@ -488,7 +488,7 @@ impl Transaction {
             })
             .map(|(_, t)| t)
             .collect();
-        let mut values: Vec<VarValue<'_>> = Vec::new();
+        let mut values: Vec<VarValue<'_>> = Vec::with_capacity(8);
         for t in &link.targets {
             let start = values.len();
             variables::collect(t.var, &t.sel, data, &info, &mut values);
@@ -576,8 +576,13 @@ impl Transaction {
     fn exec(&mut self, e: &Exec, info: &RuleInfo<'_>) {
         match e {
             Exec::SetVar(sv) => {
-                let name =
-                    String::from_utf8_lossy(&sv.name.expand(&self.data, info)).to_ascii_lowercase();
+                let name = match &sv.fixed_name {
+                    Some(n) => Cow::Borrowed(n.as_str()),
+                    None => Cow::Owned(
+                        String::from_utf8_lossy(&sv.name.expand(&self.data, info))
+                            .to_ascii_lowercase(),
+                    ),
+                };
                 let value = match &sv.op {
                     SetOp::Delete => None,
                     SetOp::Set(m) => Some(m.expand(&self.data, info)),

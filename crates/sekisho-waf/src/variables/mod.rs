@@ -288,11 +288,16 @@ pub struct VarValue<'a> {
 impl VarValue<'_> {
     /// `ARGS:foo`, `REQUEST_URI`: what `MATCHED_VAR_NAME` shows.
     pub fn full_name(&self) -> String {
-        if self.var.is_collection() && !self.key.is_empty() {
-            format!("{}:{}", self.var.name(), String::from_utf8_lossy(&self.key))
-        } else {
-            self.var.name().to_string()
+        let name = self.var.name();
+        if self.key.is_empty() || !self.var.is_collection() {
+            return name.to_string();
         }
+        let key = String::from_utf8_lossy(&self.key);
+        let mut s = String::with_capacity(name.len() + 1 + key.len());
+        s.push_str(name);
+        s.push(':');
+        s.push_str(&key);
+        s
     }
 }
 
