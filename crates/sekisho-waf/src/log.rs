@@ -4,7 +4,6 @@
 use crate::outcome::{Disruptive, Interruption, MatchedRule};
 use crate::rule::Rule;
 use crate::transaction::data::TxData;
-use crate::transaction::eval::LastMatch;
 use std::fmt::Write;
 
 /// Escapes a field as ModSecurity's error log does: `"` and `\` get a backslash, control
@@ -31,7 +30,7 @@ fn esc(s: &str) -> String {
 pub(crate) fn line(
     rule: &Rule,
     m: &MatchedRule,
-    last: Option<&LastMatch<'_>>,
+    last_link: Option<&Rule>,
     d: &TxData,
     intr: Option<&Interruption>,
 ) -> String {
@@ -50,15 +49,15 @@ pub(crate) fn line(
         }
         None => s.push_str("Warning. "),
     }
-    match last {
-        Some(l) if !l.link.targets.is_empty() => {
+    match last_link {
+        Some(link) if !link.targets.is_empty() => {
             let _ = write!(
                 s,
                 "Matched \"Operator `{}' with parameter `{}' against variable `{}' (Value: `{}' ) ",
-                l.link.op.display,
-                l.link.op.arg,
-                l.name,
-                String::from_utf8_lossy(&l.value)
+                link.op.display,
+                link.op.arg,
+                m.matched_var_name,
+                String::from_utf8_lossy(&m.matched_var)
             );
         }
         _ => s.push_str("Unconditional match in SecAction. "),

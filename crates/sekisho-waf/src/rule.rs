@@ -86,6 +86,9 @@ pub struct Rule {
     /// `status:` of the rule, else of the default action.
     pub status: Option<u16>,
     pub chain: Option<Box<Rule>>,
+    /// Whether anything of the rule reads `MATCHED_VARS` (a chain link, or a macro): only
+    /// then are the matched values collected there.
+    pub keeps_matched_vars: bool,
 }
 
 impl Rule {

@@ -568,6 +568,12 @@ impl Compiler {
         if !ok {
             return None;
         }
+        let keeps_matched_vars = src.chain.is_some()
+            || src.actions.iter().any(|a| {
+                a.value
+                    .as_deref()
+                    .is_some_and(|v| v.to_ascii_lowercase().contains("matched_vars"))
+            });
         Some(Rule {
             id,
             phase,
@@ -582,6 +588,7 @@ impl Compiler {
             log,
             disruptive,
             status,
+            keeps_matched_vars,
             chain,
         })
     }

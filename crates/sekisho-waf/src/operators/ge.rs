@@ -8,7 +8,7 @@
 use super::{number::build_compare, Operator, OperatorEnv};
 
 pub(crate) fn build(arg: &str, _env: &OperatorEnv<'_>) -> Result<Box<dyn Operator>, String> {
-    build_compare(arg, |a, b| a >= b)
+    build_compare(arg, super::number::comparison("ge").ok_or("no comparison")?)
 }
 
 #[cfg(test)]

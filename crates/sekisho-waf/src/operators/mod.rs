@@ -18,7 +18,7 @@ mod ip_match_from_file;
 mod le;
 mod lt;
 mod no_match;
-mod number;
+pub(crate) mod number;
 mod pm;
 mod pm_from_file;
 pub mod rx;

@@ -37,6 +37,18 @@ impl super::Operator for Compare {
     }
 }
 
+/// The comparison of `@eq @ge @gt @le @lt` by operator name (lower case).
+pub(crate) fn comparison(name: &str) -> Option<fn(i64, i64) -> bool> {
+    match name {
+        "eq" => Some(|a, b| a == b),
+        "ge" => Some(|a, b| a >= b),
+        "gt" => Some(|a, b| a > b),
+        "le" => Some(|a, b| a <= b),
+        "lt" => Some(|a, b| a < b),
+        _ => None,
+    }
+}
+
 /// Builds a comparison; the argument is parsed like the input.
 pub(crate) fn build_compare(
     arg: &str,

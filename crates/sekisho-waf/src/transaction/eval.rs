@@ -8,6 +8,7 @@ use crate::actions::{AllowScope, Disruptive, Exec};
 use crate::collection::VarStore;
 use crate::config::EngineMode;
 use crate::log;
+use crate::operators::{number, Operator as _};
 use crate::outcome::{self, Interruption, MatchedRule};
 use crate::rule::{OpKind, Rule};
 use crate::ruleset::{Entry, RuleSet};
@@ -372,11 +373,10 @@ impl Transaction {
                 });
             }
         }
-        let (name, value) = last
-            .as_ref()
-            .map_or((String::new(), Vec::new()), |l: &LastMatch<'_>| {
-                (l.name.clone(), l.value.clone())
-            });
+        let (link, name, value) = match last {
+            Some(l) => (Some(l.link), l.name, l.value),
+            None => (None, String::new(), Vec::new()),
+        };
         let mut m = MatchedRule {
             id: rule.id,
             phase: rule.phase,
@@ -392,7 +392,7 @@ impl Transaction {
         };
         if m.log {
             let intr = self.interruption.as_ref().filter(|i| i.rule_id == rule.id);
-            m.log_line = log::line(rule, &m, last.as_ref(), &self.data, intr);
+            m.log_line = log::line(rule, &m, link, &self.data, intr);
         }
         self.matched.push(m);
         true
@@ -432,7 +432,9 @@ impl Transaction {
                         self.data.tx.set(&i.to_string(), c.clone());
                     }
                 }
-                self.data.matched_vars.add(h.name.as_bytes(), &h.value);
+                if starter.keeps_matched_vars {
+                    self.data.matched_vars.add(h.name.as_bytes(), &h.value);
+                }
                 self.data.matched_var_name = h.name.clone().into_bytes();
                 self.data.matched_var.clone_from(&h.value);
                 *last = Some(LastMatch {
@@ -523,7 +525,18 @@ impl Transaction {
         let want_captures = link.actions.capture;
         // An operator whose argument holds macros is built once per link evaluation (the
         // variables it reads do not change while the link's values are tested), and kept.
+        // A numeric comparison needs no building: its argument is just a number.
+        let mut compare = None;
         let dynamic = match &link.op.kind {
+            OpKind::Dynamic(m)
+                if !values.is_empty() && number::comparison(&link.op.name).is_some() =>
+            {
+                compare = number::comparison(&link.op.name).map(|cmp| number::Compare {
+                    arg: number::parse_int(&m.expand(data, &info)),
+                    cmp,
+                });
+                None
+            }
             OpKind::Dynamic(m) if !values.is_empty() => {
                 let key = (link.op.name.clone(), m.expand_string(data, &info));
                 if !caches.operators.contains_key(&key) {
@@ -551,7 +564,8 @@ impl Transaction {
                     }
                 }
                 for c in &candidates {
-                    if let Some(h) = run_op(link, c, caches, want_captures, v, dynamic.as_ref()) {
+                    let op = Dyn(dynamic.as_ref(), compare.as_ref());
+                    if let Some(h) = run_op(link, c, caches, want_captures, v, op) {
                         hits.push(h);
                     }
                 }
@@ -559,14 +573,8 @@ impl Transaction {
             }
             let owned = transformed(caches, v, &link.transforms, link.chain_idx);
             let transformed: &[u8] = owned.as_deref().unwrap_or(raw);
-            if let Some(h) = run_op(
-                link,
-                transformed,
-                caches,
-                want_captures,
-                v,
-                dynamic.as_ref(),
-            ) {
+            let op = Dyn(dynamic.as_ref(), compare.as_ref());
+            if let Some(h) = run_op(link, transformed, caches, want_captures, v, op) {
                 hits.push(h);
             }
         }
@@ -669,6 +677,11 @@ fn store(d: &mut TxData, s: Store) -> &mut VarStore {
     }
 }
 
+/// The operator of a link whose argument holds macros: its key among the transaction's
+/// built operators, or a numeric comparison made on the spot.
+#[derive(Clone, Copy)]
+struct Dyn<'a>(Option<&'a (String, String)>, Option<&'a number::Compare>);
+
 /// Runs the link's operator on one (transformed) value.
 fn run_op(
     link: &Rule,
@@ -676,7 +689,7 @@ fn run_op(
     caches: &mut Caches,
     want_captures: bool,
     v: &VarValue<'_>,
-    dynamic: Option<&(String, String)>,
+    dynamic: Dyn<'_>,
 ) -> Option<Hit> {
     caches.out.want_captures = want_captures;
     caches.out.captures.clear();
@@ -684,10 +697,10 @@ fn run_op(
         OpKind::Always => true,
         OpKind::Never => false,
         OpKind::Static(op) => op.matches(input, &mut caches.out),
-        OpKind::Dynamic(_) => {
-            let op = caches.operators.get(dynamic?)?;
-            op.matches(input, &mut caches.out)
-        }
+        OpKind::Dynamic(_) => match dynamic {
+            Dyn(_, Some(cmp)) => cmp.matches(input, &mut caches.out),
+            Dyn(key, None) => caches.operators.get(key?)?.matches(input, &mut caches.out),
+        },
     };
     if matched == link.op.negated {
         return None;
