@@ -20,7 +20,8 @@
 //! never decides a match itself.
 //!
 //! A rule takes part only when skipping it is sound: its first link's operator is built at
-//! load (no macros), is not negated, has a literal set, and is not `multiMatch`; and its
+//! load (no macros), is not negated, has a literal set, and is not `multiMatch` (taking part
+//! in the group of every stage of its list cost more than skipping it saved); and its
 //! variables hold request or response data, which no rule can change within a phase (never
 //! `TX`, `MATCHED_VARS`, counts `&VAR`, …).
 
@@ -28,7 +29,6 @@ use crate::operators::Operator;
 use crate::rule::{OpKind, Rule, Target};
 use crate::ruleset::same_sel;
 use crate::ruleset::Entry;
-use crate::transformations::TransformFn;
 use crate::variables::Var;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use rustc_hash::FxHashMap;
@@ -56,13 +56,15 @@ pub(crate) struct Unit {
     pub ac: AhoCorasick,
     /// Literal (pattern id) → the rules that need it.
     pub owners: Vec<Owners>,
+    /// Group → its rules' slots (let through together when a value is too large to search).
+    pub slots: Vec<Vec<u32>>,
 }
 
 /// Rules of one phase sharing a transformation list.
 #[derive(Debug)]
 pub(crate) struct Group {
+    /// The transformation list, in the rule set's table.
     pub chain_idx: u32,
-    pub transforms: Vec<TransformFn>,
     /// Every variable any rule of the group reads (duplicates removed).
     pub targets: Vec<Target>,
 }
@@ -74,10 +76,12 @@ pub(crate) struct PrefilterState {
     pub hit: Vec<bool>,
 }
 
-/// Variables whose values are request or response data, fixed before a phase starts. Whole
-/// bodies (`REQUEST_BODY`, `FILES_TMP_CONTENT`, `RESPONSE_BODY`, `FULL_REQUEST`) are left out:
-/// they can be large, and a pattern's own search (with its own literal scan) is faster on
-/// them than the shared search of a group.
+/// Values longer than this are not searched: every rule of the groups that produced one is
+/// let through. On a large body (an upload) each pattern's own search, with its own literal
+/// scan, is faster than the shared one, which reports every literal it passes.
+pub(crate) const LARGE_VALUE: usize = 8 << 10;
+
+/// Variables whose values are request or response data, fixed before a phase starts.
 fn fixed_in_phase(var: Var) -> bool {
     use Var::*;
     matches!(
@@ -101,12 +105,16 @@ fn fixed_in_phase(var: Var) -> bool {
             | RequestFilename
             | RequestBasename
             | QueryString
+            | FullRequest
+            | RequestBody
             | Files
             | FilesNames
+            | FilesTmpContent
             | MultipartFilename
             | MultipartName
             | MultipartPartHeaders
             | Xml
+            | ResponseBody
             | ResponseProtocol
             | ResponseContentType
             | StatusLine
@@ -140,6 +148,7 @@ impl Prefilter {
             /// Transformation list → group in the unit.
             index: FxHashMap<u32, u8>,
             literals: FxHashMap<Vec<u8>, Owners>,
+            slots: Vec<Vec<u32>>,
         }
         // Rule index → its stretch: a new one starts at each marker and after each rule that
         // skips, so that a unit's rules run or are skipped together.
@@ -185,6 +194,7 @@ impl Prefilter {
                             groups: Vec::new(),
                             index: FxHashMap::default(),
                             literals: FxHashMap::default(),
+                            slots: Vec::new(),
                         },
                     ));
                     units.len() - 1
@@ -193,25 +203,30 @@ impl Prefilter {
             let Some((_, p)) = units.get_mut(u) else {
                 continue;
             };
-            let next = u8::try_from(p.groups.len()).map_err(|e| e.to_string())?;
-            let g = *p.index.entry(rule.chain_idx).or_insert_with(|| {
-                p.groups.push(Group {
-                    chain_idx: rule.chain_idx,
-                    transforms: rule.transforms.clone(),
-                    targets: Vec::new(),
-                });
-                next
-            });
             let slot = u32::try_from(pf.slot_unit.len()).map_err(|e| e.to_string())?;
             pf.slot_unit
                 .push(u32::try_from(u).map_err(|e| e.to_string())?);
             if let Some(s) = pf.by_rule.get_mut(idx) {
                 *s = Some(slot);
             }
+            let next = u8::try_from(p.groups.len()).map_err(|e| e.to_string())?;
+            let g = *p.index.entry(rule.chain_idx).or_insert_with(|| {
+                p.groups.push(Group {
+                    chain_idx: rule.chain_idx,
+                    targets: Vec::new(),
+                });
+                next
+            });
             if let Some(group) = p.groups.get_mut(usize::from(g)) {
                 for t in &rule.targets {
                     add_target(&mut group.targets, t);
                 }
+            }
+            if p.slots.len() <= usize::from(g) {
+                p.slots.resize_with(usize::from(g) + 1, Vec::new);
+            }
+            if let Some(s) = p.slots.get_mut(usize::from(g)) {
+                s.push(slot);
             }
             for l in lits {
                 p.literals
@@ -231,6 +246,7 @@ impl Prefilter {
                 groups: p.groups,
                 ac,
                 owners,
+                slots: p.slots,
             });
         }
         Ok(pf)
@@ -298,7 +314,7 @@ SecRule ARGS "!@rx abc" "id:4,phase:2,pass"
 SecRule ARGS "@rx ^$" "id:5,phase:2,pass"
 SecRule &ARGS "@rx 1" "id:6,phase:2,pass"
 SecRule ARGS "@rx %{tx.x}" "id:7,phase:2,pass"
-SecRule REQUEST_BODY "@rx abc" "id:8,phase:2,pass"
+SecRule MATCHED_VARS "@rx abc" "id:8,phase:2,pass"
 SecRule ARGS "@rx abc" "id:9,phase:2,pass,multiMatch"
 "#);
         let with_slot: Vec<u64> = (0..s.rules.len())
@@ -321,5 +337,28 @@ SecRule ARGS "@rx (?i)<script" "id:3,phase:1,pass,t:none,t:urlDecodeUni,t:htmlEn
         assert_eq!(matched(&s, "/?EVIL=1"), vec![2]);
         assert_eq!(matched(&s, "/?a=%26lt;SCRIPT%26gt;"), vec![3]);
         assert_eq!(matched(&s, "/?q=union+select&x=evil"), vec![1, 2]);
+    }
+
+    /// A value too large to search lets its rules through: they still see everything.
+    #[test]
+    fn large_values_are_left_to_the_rules() {
+        let s = set(r#"
+SecRequestBodyAccess On
+SecRule REQUEST_BODY "@rx (?i)needle" "id:1,phase:2,pass"
+SecRule REQUEST_BODY "@rx (?i)other" "id:2,phase:2,pass"
+"#);
+        for (size, expect) in [(100, vec![1]), (super::LARGE_VALUE + 1, vec![1])] {
+            let mut body = vec![b'a'; size];
+            body.extend_from_slice(b"NEEDLE");
+            let mut tx = s.transaction();
+            tx.process_uri(b"/", "POST", "HTTP/1.1");
+            tx.add_request_header(b"Host", b"example.com");
+            tx.add_request_header(b"Content-Type", b"text/plain");
+            tx.process_request_headers();
+            tx.append_request_body(&body);
+            tx.process_request_body();
+            let ids: Vec<u64> = tx.matched_rules().iter().map(|m| m.id).collect();
+            assert_eq!(ids, expect, "body of {size} bytes");
+        }
     }
 }

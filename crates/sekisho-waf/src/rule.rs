@@ -64,6 +64,16 @@ impl Default for Defaults {
     }
 }
 
+/// One entry of the rule set's table of transformation lists: the list without its last
+/// transformation (`parent`), and that transformation. The empty list has none. Lists that
+/// share a beginning share its entries, so a value transformed by one list is half-way
+/// through every longer list that starts the same way.
+#[derive(Debug, Clone, Copy)]
+pub struct ChainStep {
+    pub parent: u32,
+    pub func: Option<TransformFn>,
+}
+
 #[derive(Debug)]
 pub struct Rule {
     /// 0 for chained links.
@@ -76,7 +86,7 @@ pub struct Rule {
     pub op: Op,
     /// Default transformations (unless `t:none`) followed by the rule's own.
     pub transforms: Vec<TransformFn>,
-    /// Index of the interned transformation list (cache key).
+    /// The transformation list in the rule set's table ([`ChainStep`]); also the cache key.
     pub chain_idx: u32,
     pub actions: Actions,
     /// Resolved: the rule's `log`/`nolog`, else the default action's.

@@ -12,8 +12,9 @@ use crate::error::{Error, Errors};
 use crate::macros::Macro;
 use crate::operators::{self, OperatorEnv};
 use crate::prefilter::Prefilter;
-use crate::rule::{display_name, Defaults, Op, OpKind, Rule, Target};
+use crate::rule::{display_name, ChainStep, Defaults, Op, OpKind, Rule, Target};
 use crate::transaction::Transaction;
+use crate::transformations::TransformFn;
 use crate::variables;
 use rustc_hash::FxHashMap;
 use sekisho_seclang::{self as ast, Directive, DirectiveKind, IdRange, VariableKey, VariableSpec};
@@ -40,6 +41,8 @@ pub struct RuleSet {
     pub(crate) config: Config,
     /// Skips rules that cannot match a request's values (see `prefilter.rs`).
     pub(crate) prefilter: Prefilter,
+    /// The transformation lists of all rules, by `Rule::chain_idx`.
+    pub(crate) chains: Vec<ChainStep>,
     files: usize,
 }
 
@@ -184,6 +187,8 @@ struct Compiler {
     action_updates: Vec<(u64, Vec<ast::Action>, ast::Span)>,
     geo_db: Option<PathBuf>,
     chains: FxHashMap<Vec<&'static str>, u32>,
+    /// Indexed by the ids in `chains`.
+    steps: Vec<ChainStep>,
 }
 
 fn err_at(span: &ast::Span, msg: impl Into<String>) -> Error {
@@ -415,6 +420,7 @@ impl Compiler {
         RuleSet {
             phases,
             prefilter,
+            chains: std::mem::take(&mut self.steps),
             rules,
             config: self.config.clone(),
             files,
@@ -458,9 +464,26 @@ impl Compiler {
         }
     }
 
-    fn chain_idx(&mut self, names: Vec<&'static str>) -> u32 {
-        let next = u32::try_from(self.chains.len()).unwrap_or(u32::MAX);
-        *self.chains.entry(names).or_insert(next)
+    /// Interns a transformation list and every list it starts with (see [`ChainStep`]).
+    fn chain_idx(&mut self, list: &[(&'static str, TransformFn)]) -> u32 {
+        let names: Vec<&'static str> = list.iter().map(|(n, _)| *n).collect();
+        if let Some(&id) = self.chains.get(&names) {
+            return id;
+        }
+        let step = match list.split_last() {
+            Some(((_, f), rest)) => ChainStep {
+                parent: self.chain_idx(rest),
+                func: Some(*f),
+            },
+            None => ChainStep {
+                parent: 0,
+                func: None,
+            },
+        };
+        let id = u32::try_from(self.steps.len()).unwrap_or(u32::MAX);
+        self.steps.push(step);
+        self.chains.insert(names, id);
+        id
     }
 
     fn compile_rule(
@@ -548,7 +571,7 @@ impl Compiler {
             list.extend(defaults.transforms.iter().copied());
         }
         list.extend(actions.transforms.iter().copied());
-        let chain_idx = self.chain_idx(list.iter().map(|(n, _)| *n).collect());
+        let chain_idx = self.chain_idx(&list);
         let transforms = list.iter().map(|(_, f)| *f).collect();
 
         let chain = match &src.chain {

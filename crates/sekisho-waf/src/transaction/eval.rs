@@ -10,10 +10,9 @@ use crate::config::EngineMode;
 use crate::log;
 use crate::operators::{number, Operator as _};
 use crate::outcome::{self, Interruption, MatchedRule};
-use crate::rule::{OpKind, Rule};
+use crate::rule::{ChainStep, OpKind, Rule};
 use crate::ruleset::{Entry, RuleSet};
 use crate::transaction::data::TxData;
-use crate::transformations::TransformFn;
 use crate::variables::{self, RuleInfo, Var, VarValue};
 use rustc_hash::FxHashMap;
 use std::borrow::Cow;
@@ -66,39 +65,36 @@ fn volatile(var: Var) -> bool {
     )
 }
 
-fn apply(fns: &[TransformFn], v: &[u8]) -> Option<Vec<u8>> {
-    let mut cur: Option<Vec<u8>> = None;
-    for f in fns {
-        let input = cur.as_deref().unwrap_or(v);
-        if let Some(n) = f(input) {
-            cur = Some(n);
-        }
-    }
-    cur
-}
-
-/// The value after `fns` (`None` when they leave it unchanged, as for most values). A changed
-/// value of request or response data is computed once per phase and shared by every rule
-/// with the same transformation list (`chain_idx`).
+/// The value after transformation list `chain` of the rule set's table `chains` (`None`
+/// when the list leaves it unchanged, as for most values). It is the value after the list
+/// without its last transformation, then that one: a changed value of request or response
+/// data is computed once per phase for each list, and shared by every longer list that starts
+/// the same way.
 pub(crate) fn transformed(
     caches: &mut Caches,
+    chains: &[ChainStep],
     v: &VarValue<'_>,
-    fns: &[TransformFn],
-    chain_idx: u32,
+    chain: u32,
 ) -> Option<Arc<[u8]>> {
+    let step = chains.get(chain as usize)?;
+    let f = step.func?;
     let raw: &[u8] = &v.value;
-    if fns.is_empty() {
-        None
-    } else if matches!(v.value, Cow::Borrowed(_)) && !volatile(v.var) {
-        let key = (raw.as_ptr() as usize, raw.len(), chain_idx);
-        caches
-            .transforms
-            .entry(key)
-            .or_insert_with(|| apply(fns, raw).map(Arc::from))
-            .clone()
-    } else {
-        apply(fns, raw).map(Arc::from)
+    let cacheable = matches!(v.value, Cow::Borrowed(_)) && !volatile(v.var);
+    let key = (raw.as_ptr() as usize, raw.len(), chain);
+    if cacheable {
+        if let Some(hit) = caches.transforms.get(&key) {
+            return hit.clone();
+        }
     }
+    let before = transformed(caches, chains, v, step.parent);
+    let out = match f(before.as_deref().unwrap_or(raw)) {
+        Some(n) => Some(Arc::from(n)),
+        None => before,
+    };
+    if cacheable {
+        caches.transforms.insert(key, out.clone());
+    }
+    out
 }
 
 impl Transaction {
@@ -173,7 +169,7 @@ impl Transaction {
         for (g, (group, &end)) in unit.groups.iter().zip(&ends).enumerate() {
             let bit = 1u64 << g;
             for (i, v) in values.iter().enumerate().take(end).skip(start) {
-                let owned = transformed(caches, v, &group.transforms, group.chain_idx);
+                let owned = transformed(caches, &rules.chains, v, group.chain_idx);
                 let bytes: &[u8] = owned.as_deref().unwrap_or(&v.value);
                 let key = (bytes.as_ptr() as usize, bytes.len());
                 match seen.get(&key).and_then(|&k| inputs.get_mut(k)) {
@@ -196,6 +192,18 @@ impl Transaction {
                 continue;
             };
             let bytes: &[u8] = input.transformed.as_deref().unwrap_or(&v.value);
+            if bytes.len() > crate::prefilter::LARGE_VALUE {
+                for (g, slots) in unit.slots.iter().enumerate() {
+                    if input.groups & (1u64 << g) != 0 {
+                        for &slot in slots {
+                            if let Some(h) = hit.get_mut(slot as usize) {
+                                *h = true;
+                            }
+                        }
+                    }
+                }
+                continue;
+            }
             for m in unit.ac.find_overlapping_iter(bytes) {
                 for &(g, slot) in unit
                     .owners
@@ -477,8 +485,10 @@ impl Transaction {
             data,
             caches,
             removed_targets,
+            rules,
             ..
         } = self;
+        let chains = &rules.chains;
         let data: &TxData = data;
         let info = rule_info(starter);
         let extra: Vec<&crate::actions::ctl::TargetRef> = removed_targets
@@ -571,7 +581,7 @@ impl Transaction {
                 }
                 continue;
             }
-            let owned = transformed(caches, v, &link.transforms, link.chain_idx);
+            let owned = transformed(caches, chains, v, link.chain_idx);
             let transformed: &[u8] = owned.as_deref().unwrap_or(raw);
             let op = Dyn(dynamic.as_ref(), compare.as_ref());
             if let Some(h) = run_op(link, transformed, caches, want_captures, v, op) {
