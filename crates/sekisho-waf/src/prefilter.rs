@@ -30,8 +30,9 @@ use crate::rule::{OpKind, Rule, Target};
 use crate::ruleset::same_sel;
 use crate::ruleset::Entry;
 use crate::variables::Var;
+use crate::variables::VarValue;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 /// Groups per unit: a value's groups are one bit each of a `u64`.
 const UNIT_GROUPS: usize = 64;
@@ -74,6 +75,31 @@ pub(crate) struct Group {
 pub(crate) struct PrefilterState {
     pub searched: Vec<bool>,
     pub hit: Vec<bool>,
+    /// (slot, address, length) of each searched value in which a literal of that slot's rule
+    /// occurred. Values of request or response data keep their address for the phase (see
+    /// [`stable`]), so the rule then tests only those of its values.
+    pub found: FxHashSet<(u32, usize, usize)>,
+    /// The slot of the rule being evaluated, if it takes part.
+    pub current: Option<u32>,
+}
+
+/// Whether a value keeps its address (and its transformed forms theirs, in the transformation
+/// cache) for the whole phase: request or response data, not a value computed per use.
+pub(crate) fn stable(v: &VarValue<'_>) -> bool {
+    matches!(v.value, std::borrow::Cow::Borrowed(_)) && fixed_in_phase(v.var)
+}
+
+/// Whether the rule being evaluated must test `input`, one of its (transformed) values: no
+/// when the search saw that very value and found none of the rule's literals in it.
+pub(crate) fn must_test(state: &PrefilterState, v: &VarValue<'_>, input: &[u8]) -> bool {
+    let Some(slot) = state.current else {
+        return true;
+    };
+    !stable(v)
+        || input.len() > LARGE_VALUE
+        || state
+            .found
+            .contains(&(slot, input.as_ptr() as usize, input.len()))
 }
 
 /// Values longer than this are not searched: every rule of the groups that produced one is
@@ -337,6 +363,8 @@ SecRule ARGS "@rx (?i)<script" "id:3,phase:1,pass,t:none,t:urlDecodeUni,t:htmlEn
         assert_eq!(matched(&s, "/?EVIL=1"), vec![2]);
         assert_eq!(matched(&s, "/?a=%26lt;SCRIPT%26gt;"), vec![3]);
         assert_eq!(matched(&s, "/?q=union+select&x=evil"), vec![1, 2]);
+        // Only the values the search found a literal in are tested, and those still match.
+        assert_eq!(matched(&s, "/?a=hello&b=UNION+SELECT&c=x"), vec![1]);
     }
 
     /// A value too large to search lets its rules through: they still see everything.

@@ -103,6 +103,7 @@ impl Transaction {
     /// values.
     fn may_match(&mut self, rules: &RuleSet, idx: usize) -> bool {
         let pf = &rules.prefilter;
+        self.caches.prefilter.current = None;
         let Some(slot) = pf.slot(idx) else {
             return true;
         };
@@ -110,6 +111,7 @@ impl Transaction {
             return true;
         };
         let state = &mut self.caches.prefilter;
+        state.current = Some(slot);
         if state.searched.is_empty() {
             state.searched = vec![false; pf.units.len()];
             state.hit = vec![false; pf.slots()];
@@ -186,7 +188,7 @@ impl Transaction {
             }
             start = end;
         }
-        let hit = &mut caches.prefilter.hit;
+        let state = &mut caches.prefilter;
         for input in &inputs {
             let Some(v) = values.get(input.index) else {
                 continue;
@@ -196,7 +198,7 @@ impl Transaction {
                 for (g, slots) in unit.slots.iter().enumerate() {
                     if input.groups & (1u64 << g) != 0 {
                         for &slot in slots {
-                            if let Some(h) = hit.get_mut(slot as usize) {
+                            if let Some(h) = state.hit.get_mut(slot as usize) {
                                 *h = true;
                             }
                         }
@@ -212,8 +214,13 @@ impl Transaction {
                     .flatten()
                 {
                     if input.groups & (1u64 << g) != 0 {
-                        if let Some(h) = hit.get_mut(slot as usize) {
+                        if let Some(h) = state.hit.get_mut(slot as usize) {
                             *h = true;
+                        }
+                        if crate::prefilter::stable(v) {
+                            state
+                                .found
+                                .insert((slot, bytes.as_ptr() as usize, bytes.len()));
                         }
                     }
                 }
@@ -489,6 +496,8 @@ impl Transaction {
             ..
         } = self;
         let chains = &rules.chains;
+        // The prefilter's findings are about a rule's first link.
+        let is_starter = std::ptr::eq(link, starter);
         let data: &TxData = data;
         let info = rule_info(starter);
         let extra: Vec<&crate::actions::ctl::TargetRef> = removed_targets
@@ -583,6 +592,9 @@ impl Transaction {
             }
             let owned = transformed(caches, chains, v, link.chain_idx);
             let transformed: &[u8] = owned.as_deref().unwrap_or(raw);
+            if is_starter && !crate::prefilter::must_test(&caches.prefilter, v, transformed) {
+                continue;
+            }
             let op = Dyn(dynamic.as_ref(), compare.as_ref());
             if let Some(h) = run_op(link, transformed, caches, want_captures, v, op) {
                 hits.push(h);
