@@ -6,11 +6,6 @@ mod waf;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
-/// Every request allocates and frees many small buffers (headers, bodies, events);
-/// mimalloc serves them with far less work than the system allocator.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(
     name = "sekisho",
