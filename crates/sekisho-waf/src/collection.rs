@@ -13,6 +13,9 @@ pub enum KeySel {
     /// Lower-cased key.
     Exact(Box<str>),
     Regex(regex::bytes::Regex),
+    /// A regex that is just `^` and a plain word (`TX:/^header_name_920450_/`): compared
+    /// without running a regex on every key of the store. Lower-cased.
+    Prefix(Box<[u8]>),
 }
 
 impl KeySel {
@@ -22,6 +25,9 @@ impl KeySel {
             KeySel::All => true,
             KeySel::Exact(k) => k.as_bytes().eq_ignore_ascii_case(key),
             KeySel::Regex(r) => r.is_match(key),
+            KeySel::Prefix(p) => key
+                .get(..p.len())
+                .is_some_and(|k| k.eq_ignore_ascii_case(p)),
         }
     }
 
@@ -32,6 +38,17 @@ impl KeySel {
         };
         if key.len() >= 2 && key.starts_with('/') && key.ends_with('/') {
             let pat = key.get(1..key.len() - 1).unwrap_or_default();
+            if let Some(word) = pat.strip_prefix('^') {
+                if !word.is_empty()
+                    && word
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+                {
+                    return Ok(KeySel::Prefix(
+                        word.to_ascii_lowercase().into_bytes().into(),
+                    ));
+                }
+            }
             return regex::bytes::RegexBuilder::new(pat)
                 .case_insensitive(true)
                 .build()
@@ -181,8 +198,18 @@ mod tests {
         c.add(b"id_1", b"a");
         c.add(b"name", b"b");
         let sel = KeySel::parse(Some("/^id_/")).unwrap();
+        assert!(
+            matches!(sel, KeySel::Prefix(_)),
+            "a plain prefix needs no regex"
+        );
         let got: Vec<_> = c.select(&sel).collect();
         assert_eq!(got, vec![(&b"id_1"[..], &b"a"[..])]);
+        // Case-insensitive like the regex it stands for; anything else stays a regex.
+        c.add(b"ID_2", b"c");
+        assert_eq!(c.select(&sel).count(), 2);
+        let re = KeySel::parse(Some("/^id_[0-9]$/")).unwrap();
+        assert!(matches!(re, KeySel::Regex(_)));
+        assert_eq!(c.select(&re).count(), 2);
     }
 
     #[test]

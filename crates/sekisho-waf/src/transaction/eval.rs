@@ -166,7 +166,8 @@ impl Transaction {
             groups: u64,
         }
         let mut inputs: Vec<Input> = Vec::with_capacity(values.len());
-        let mut seen: FxHashMap<(usize, usize), usize> = FxHashMap::default();
+        let mut seen: FxHashMap<(usize, usize), usize> =
+            FxHashMap::with_capacity_and_hasher(values.len(), Default::default());
         let mut start = 0;
         for (g, (group, &end)) in unit.groups.iter().zip(&ends).enumerate() {
             let bit = 1u64 << g;

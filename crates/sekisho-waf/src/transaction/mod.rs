@@ -117,7 +117,11 @@ impl Transaction {
             interruption: None,
             matched: Vec::new(),
             allow: None,
-            caches: Caches::default(),
+            // Sized for a rule set like the CRS: growing them value by value costs more.
+            caches: Caches {
+                transforms: FxHashMap::with_capacity_and_hasher(512, Default::default()),
+                ..Caches::default()
+            },
             last_phase: 0,
             request_body_limit_hit: false,
         }

@@ -346,7 +346,9 @@ pub fn collect<'a>(
     rule: &RuleInfo<'_>,
     out: &mut Vec<VarValue<'a>>,
 ) {
-    if args::collect(var, sel, data, out)
+    // Rule-written stores first: `TX` is what most rules of a rule set like the CRS read.
+    if stores::collect(var, sel, data, out)
+        || args::collect(var, sel, data, out)
         || headers::collect(var, sel, data, out)
         || request_line::collect(var, data, out)
         || body::collect(var, sel, data, out)
@@ -354,7 +356,6 @@ pub fn collect<'a>(
         || connection::collect(var, data, out)
         || time::collect(var, data, out)
         || matched::collect(var, sel, data, rule, out)
-        || stores::collect(var, sel, data, out)
     {
         return;
     }

@@ -19,6 +19,23 @@ fn civil(days: i64) -> (i64, u32, u32) {
 }
 
 pub(super) fn collect<'a>(var: Var, d: &'a TxData, out: &mut Vec<VarValue<'a>>) -> bool {
+    use Var::*;
+    let time_var = matches!(
+        var,
+        Duration
+            | Time
+            | TimeDay
+            | TimeEpoch
+            | TimeHour
+            | TimeMin
+            | TimeMon
+            | TimeSec
+            | TimeWday
+            | TimeYear
+    );
+    if !time_var {
+        return false;
+    }
     let epoch = d.start_epoch as i64;
     let days = epoch.div_euclid(86_400);
     let secs = epoch.rem_euclid(86_400);
