@@ -1,6 +1,8 @@
 //! The `@rx` PCRE → `regex` translation and compilation: `[pattern]\0[subject]`. Translating
 //! any pattern and compiling it give a string and `Ok`/`Err`, never a panic; a compiled pattern
 //! then matches (with and without captures, as `@rx` and `@rxGlobal` run) in bounded time.
+//! And the prefilter's premise holds: a subject the pattern matches contains one of the
+//! literals the pattern is said to need (ASCII case-insensitively).
 #![no_main]
 
 use std::path::Path;
@@ -31,6 +33,13 @@ fuzz_target!(|data: &[u8]| {
             };
             let matched = op.matches(subject, &mut out);
             assert!(out.captures.len() <= 10);
+            if let (true, Some(lits)) = (matched, op.required_literals()) {
+                let lower = subject.to_ascii_lowercase();
+                assert!(
+                    lits.iter().any(|l| lower.windows(l.len()).any(|w| w == l.as_slice())),
+                    "`{pattern}` matched a subject containing none of {lits:?}"
+                );
+            }
             if want_captures {
                 assert_eq!(matched, !out.captures.is_empty(), "`@{name}`");
             }
