@@ -10,14 +10,14 @@
 //! runs or is skipped as a whole (between markers and skipping rules, e.g. one paranoia level
 //! of one CRS file) form a unit (up to 64 groups) with one search automaton over the literals
 //! of all its rules. When a phase first reaches a rule of a unit, every group's variables are
-//! collected and each
-//! value transformed (through the same cache the rules use); each distinct resulting value is
-//! searched once (Aho-Corasick, ASCII case-insensitive), and a literal found lets through the
-//! rules that need it in the groups that produced that value. Most values come out of most
-//! transformation lists unchanged, so a value is searched once, not once per group. A rule
-//! whose literals did not occur is skipped without being evaluated; any other rule is
-//! evaluated in full as usual. The search only ever lets a rule through that might match,
-//! never decides a match itself.
+//! collected and each value transformed (through the same cache the rules use); each distinct
+//! resulting value is searched once (Aho-Corasick, ASCII case-insensitive), and a literal found
+//! lets through the rules that need it in the groups that produced that value. Most values
+//! come out of most transformation lists unchanged, so a value is searched once, not once per
+//! group. A rule whose literals did not occur is skipped without being evaluated; a rule that
+//! passes tests only the values its literals were found in. The search only ever lets a rule
+//! through that might match, never decides a match itself. Values over [`LARGE_VALUE`] are
+//! not searched: their rules run in full.
 //!
 //! A rule takes part only when skipping it is sound: its first link's operator is built at
 //! load (no macros), is not negated, has a literal set, and is not `multiMatch` (taking part
@@ -27,10 +27,8 @@
 
 use crate::operators::Operator;
 use crate::rule::{OpKind, Rule, Target};
-use crate::ruleset::same_sel;
-use crate::ruleset::Entry;
-use crate::variables::Var;
-use crate::variables::VarValue;
+use crate::ruleset::{same_sel, Entry};
+use crate::variables::{Var, VarValue};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use rustc_hash::{FxHashMap, FxHashSet};
 
