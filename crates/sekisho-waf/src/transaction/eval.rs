@@ -149,7 +149,7 @@ impl Transaction {
             phase: 0,
         };
         // Every group's values, kept together so that a value's address identifies it.
-        let mut values: Vec<VarValue<'_>> = Vec::with_capacity(64);
+        let mut values = variables::Values::with_capacity(64);
         let mut ends: Vec<usize> = Vec::with_capacity(unit.groups.len());
         for group in &unit.groups {
             for t in &group.targets {
@@ -510,7 +510,7 @@ impl Transaction {
             })
             .map(|(_, t)| t)
             .collect();
-        let mut values: Vec<VarValue<'_>> = Vec::with_capacity(8);
+        let mut values = variables::Values::new();
         for t in &link.targets {
             let start = values.len();
             variables::collect(t.var, &t.sel, data, &info, &mut values);

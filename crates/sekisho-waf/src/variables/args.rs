@@ -2,16 +2,11 @@
 //!
 //! `ARGS` is the query-string arguments followed by the body arguments.
 
-use super::{push_members, push_num, Var, VarValue};
+use super::{push_members, push_num, Values, Var};
 use crate::collection::KeySel;
 use crate::transaction::data::TxData;
 
-pub(super) fn collect<'a>(
-    var: Var,
-    sel: &'a KeySel,
-    d: &'a TxData,
-    out: &mut Vec<VarValue<'a>>,
-) -> bool {
+pub(super) fn collect<'a>(var: Var, sel: &'a KeySel, d: &'a TxData, out: &mut Values<'a>) -> bool {
     match var {
         Var::Args | Var::ArgsNames => {
             let names = var == Var::ArgsNames;

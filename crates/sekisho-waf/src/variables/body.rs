@@ -1,6 +1,6 @@
 //! Request-body variables: `REQUEST_BODY`, `REQBODY_*`, `FILES*`, `MULTIPART_*`, `XML`.
 
-use super::{push, push_members, push_num, Var, VarValue};
+use super::{push, push_members, push_num, Values, Var, VarValue};
 use crate::collection::KeySel;
 use crate::transaction::data::TxData;
 use std::borrow::Cow;
@@ -9,12 +9,7 @@ fn flag(b: bool) -> Cow<'static, [u8]> {
     Cow::Borrowed(if b { b"1" } else { b"0" })
 }
 
-pub(super) fn collect<'a>(
-    var: Var,
-    sel: &'a KeySel,
-    d: &'a TxData,
-    out: &mut Vec<VarValue<'a>>,
-) -> bool {
+pub(super) fn collect<'a>(var: Var, sel: &'a KeySel, d: &'a TxData, out: &mut Values<'a>) -> bool {
     match var {
         Var::RequestBody => push(out, var, Cow::Borrowed(&d.request_body)),
         Var::RequestBodyLength => push_num(out, var, d.request_body.len()),

@@ -1,10 +1,10 @@
 //! Connection and server variables: `REMOTE_ADDR`, `SERVER_PORT`, `UNIQUE_ID`, …
 
-use super::{push, push_num, Var, VarValue};
+use super::{push, push_num, Values, Var};
 use crate::transaction::data::TxData;
 use std::borrow::Cow;
 
-pub(super) fn collect<'a>(var: Var, d: &'a TxData, out: &mut Vec<VarValue<'a>>) -> bool {
+pub(super) fn collect<'a>(var: Var, d: &'a TxData, out: &mut Values<'a>) -> bool {
     match var {
         Var::RemoteAddr | Var::RemoteHost => {
             push(out, var, Cow::Borrowed(d.remote_addr.as_bytes()))

@@ -1,15 +1,10 @@
 //! `REQUEST_HEADERS`, `REQUEST_COOKIES`, `RESPONSE_HEADERS` and their `_NAMES`.
 
-use super::{push_members, Var, VarValue};
+use super::{push_members, Values, Var};
 use crate::collection::KeySel;
 use crate::transaction::data::TxData;
 
-pub(super) fn collect<'a>(
-    var: Var,
-    sel: &'a KeySel,
-    d: &'a TxData,
-    out: &mut Vec<VarValue<'a>>,
-) -> bool {
+pub(super) fn collect<'a>(var: Var, sel: &'a KeySel, d: &'a TxData, out: &mut Values<'a>) -> bool {
     let (coll, names) = match var {
         Var::RequestHeaders => (&d.request_headers, false),
         Var::RequestHeadersNames => (&d.request_headers, true),

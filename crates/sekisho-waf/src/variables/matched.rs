@@ -1,6 +1,6 @@
 //! Match state: `MATCHED_VAR(S)`, `MATCHED_VAR(S)_NAME(S)`, `HIGHEST_SEVERITY`, `RULE`.
 
-use super::{push, push_members, push_num, RuleInfo, Var, VarValue};
+use super::{push, push_members, push_num, RuleInfo, Values, Var, VarValue};
 use crate::collection::KeySel;
 use crate::transaction::data::TxData;
 use std::borrow::Cow;
@@ -10,7 +10,7 @@ pub(super) fn collect<'a>(
     sel: &'a KeySel,
     d: &'a TxData,
     rule: &RuleInfo<'_>,
-    out: &mut Vec<VarValue<'a>>,
+    out: &mut Values<'a>,
 ) -> bool {
     match var {
         Var::MatchedVar => push(out, var, Cow::Borrowed(&d.matched_var)),

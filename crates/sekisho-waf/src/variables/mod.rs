@@ -276,6 +276,9 @@ impl Var {
     }
 }
 
+/// The values of a rule's variables: most rules get a few, kept inline (no allocation).
+pub type Values<'a> = smallvec::SmallVec<[VarValue<'a>; 8]>;
+
 /// One value a variable yielded: what operators test.
 #[derive(Debug, Clone)]
 pub struct VarValue<'a> {
@@ -311,7 +314,7 @@ pub struct RuleInfo<'a> {
     pub phase: u8,
 }
 
-fn push<'a>(out: &mut Vec<VarValue<'a>>, var: Var, value: Cow<'a, [u8]>) {
+fn push<'a>(out: &mut Values<'a>, var: Var, value: Cow<'a, [u8]>) {
     out.push(VarValue {
         var,
         key: Cow::Borrowed(&[]),
@@ -319,12 +322,12 @@ fn push<'a>(out: &mut Vec<VarValue<'a>>, var: Var, value: Cow<'a, [u8]>) {
     });
 }
 
-fn push_num(out: &mut Vec<VarValue<'_>>, var: Var, n: impl std::fmt::Display) {
+fn push_num(out: &mut Values<'_>, var: Var, n: impl std::fmt::Display) {
     push(out, var, Cow::Owned(n.to_string().into_bytes()));
 }
 
 fn push_members<'a>(
-    out: &mut Vec<VarValue<'a>>,
+    out: &mut Values<'a>,
     var: Var,
     names: bool,
     it: impl Iterator<Item = (&'a [u8], &'a [u8])>,
@@ -344,7 +347,7 @@ pub fn collect<'a>(
     sel: &'a KeySel,
     data: &'a TxData,
     rule: &RuleInfo<'_>,
-    out: &mut Vec<VarValue<'a>>,
+    out: &mut Values<'a>,
 ) {
     // Rule-written stores first: `TX` is what most rules of a rule set like the CRS read.
     if stores::collect(var, sel, data, out)
@@ -375,7 +378,7 @@ pub fn collect<'a>(
 
 /// The single value of a scalar variable or `VAR:key`, for macro expansion.
 pub fn first_value(var: Var, sel: &KeySel, data: &TxData, rule: &RuleInfo<'_>) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
+    let mut out = Values::new();
     collect(var, sel, data, rule, &mut out);
     out.into_iter().next().map(|v| v.value.into_owned())
 }

@@ -1,11 +1,11 @@
 //! The request line and its parts: `REQUEST_LINE`, `REQUEST_METHOD`, `REQUEST_URI`,
 //! `REQUEST_FILENAME`, `QUERY_STRING`, `FULL_REQUEST`, …
 
-use super::{push, push_num, Var, VarValue};
+use super::{push, push_num, Values, Var};
 use crate::transaction::data::TxData;
 use std::borrow::Cow;
 
-pub(super) fn collect<'a>(var: Var, d: &'a TxData, out: &mut Vec<VarValue<'a>>) -> bool {
+pub(super) fn collect<'a>(var: Var, d: &'a TxData, out: &mut Values<'a>) -> bool {
     let v: &[u8] = match var {
         Var::RequestLine => &d.request_line,
         Var::RequestMethod => &d.request_method,

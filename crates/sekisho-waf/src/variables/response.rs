@@ -1,10 +1,10 @@
 //! Response variables: `RESPONSE_BODY`, `RESPONSE_STATUS`, `RESPONSE_CONTENT_TYPE`, …
 
-use super::{push, push_num, Var, VarValue};
+use super::{push, push_num, Values, Var};
 use crate::transaction::data::TxData;
 use std::borrow::Cow;
 
-pub(super) fn collect<'a>(var: Var, d: &'a TxData, out: &mut Vec<VarValue<'a>>) -> bool {
+pub(super) fn collect<'a>(var: Var, d: &'a TxData, out: &mut Values<'a>) -> bool {
     match var {
         Var::ResponseBody => push(out, var, Cow::Borrowed(&d.response_body)),
         Var::ResponseStatus => {

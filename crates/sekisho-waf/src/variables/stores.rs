@@ -4,16 +4,11 @@
 //! `IP`, `GLOBAL`, `SESSION`, `USER` and `RESOURCE` live for one transaction only: no
 //! persistence across transactions (a documented limitation).
 
-use super::{push_members, Var, VarValue};
+use super::{push_members, Values, Var};
 use crate::collection::KeySel;
 use crate::transaction::data::TxData;
 
-pub(super) fn collect<'a>(
-    var: Var,
-    sel: &'a KeySel,
-    d: &'a TxData,
-    out: &mut Vec<VarValue<'a>>,
-) -> bool {
+pub(super) fn collect<'a>(var: Var, sel: &'a KeySel, d: &'a TxData, out: &mut Values<'a>) -> bool {
     let store = match var {
         Var::Tx => &d.tx,
         Var::Ip => &d.ip,

@@ -1,6 +1,6 @@
 //! Time variables: `TIME`, `TIME_EPOCH`, `TIME_YEAR`, …, and `DURATION` (microseconds).
 
-use super::{push, push_num, Var, VarValue};
+use super::{push, push_num, Values, Var};
 use crate::transaction::data::TxData;
 use std::borrow::Cow;
 
@@ -18,7 +18,7 @@ fn civil(days: i64) -> (i64, u32, u32) {
     (y, m, d)
 }
 
-pub(super) fn collect<'a>(var: Var, d: &'a TxData, out: &mut Vec<VarValue<'a>>) -> bool {
+pub(super) fn collect<'a>(var: Var, d: &'a TxData, out: &mut Values<'a>) -> bool {
     use Var::*;
     let time_var = matches!(
         var,
