@@ -26,11 +26,15 @@
 //! `TX`, `MATCHED_VARS`, counts `&VAR`, …).
 
 use crate::operators::Operator;
-use crate::rule::{OpKind, Rule, Target};
+use crate::rule::{ChainStep, OpKind, Rule, Target};
 use crate::ruleset::{same_sel, Entry};
-use crate::variables::{Var, VarValue};
+use crate::transaction::data::TxData;
+use crate::transaction::eval::transformed;
+use crate::transaction::Caches;
+use crate::variables::{self, RuleInfo, Var, VarValue};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use rustc_hash::{FxHashMap, FxHashSet};
+use std::sync::Arc;
 
 /// Groups per unit: a value's groups are one bit each of a `u64`.
 const UNIT_GROUPS: usize = 64;
@@ -281,13 +285,136 @@ impl Prefilter {
         self.by_rule.get(rule_idx).copied().flatten()
     }
 
-    /// The unit of a slot.
-    pub(crate) fn unit_of(&self, slot: u32) -> Option<u32> {
-        self.slot_unit.get(slot as usize).copied()
+    /// Whether rule `idx` may match: a rule that does not take part always may; the first
+    /// rule of a unit to ask searches the unit's values. Records the rule's slot for
+    /// [`must_test`].
+    pub(crate) fn may_match(
+        &self,
+        idx: usize,
+        chains: &[ChainStep],
+        data: &TxData,
+        caches: &mut Caches,
+    ) -> bool {
+        caches.prefilter.current = None;
+        let Some(slot) = self.slot(idx) else {
+            return true;
+        };
+        let Some(u) = self.slot_unit.get(slot as usize).copied() else {
+            return true;
+        };
+        let state = &mut caches.prefilter;
+        state.current = Some(slot);
+        if state.searched.is_empty() {
+            state.searched = vec![false; self.units.len()];
+            state.hit = vec![false; self.slot_unit.len()];
+        }
+        if !state.searched.get(u as usize).copied().unwrap_or(true) {
+            if let Some(unit) = self.units.get(u as usize) {
+                unit.search(chains, data, caches);
+            }
+            if let Some(s) = caches.prefilter.searched.get_mut(u as usize) {
+                *s = true;
+            }
+        }
+        caches
+            .prefilter
+            .hit
+            .get(slot as usize)
+            .copied()
+            .unwrap_or(true)
     }
+}
 
-    pub(crate) fn slots(&self) -> usize {
-        self.slot_unit.len()
+impl Unit {
+    /// Collects and transforms the values of every group, and searches each distinct result
+    /// once, recording which slots may match and in which values.
+    fn search(&self, chains: &[ChainStep], data: &TxData, caches: &mut Caches) {
+        let info = RuleInfo {
+            id: 0,
+            msg: "",
+            severity: None,
+            rev: "",
+            ver: "",
+            phase: 0,
+        };
+        // Every group's values, kept together so that a value's address identifies it.
+        let mut values = variables::Values::with_capacity(64);
+        let mut ends: Vec<usize> = Vec::with_capacity(self.groups.len());
+        for group in &self.groups {
+            for t in &group.targets {
+                variables::collect(t.var, &t.sel, data, &info, &mut values);
+            }
+            ends.push(values.len());
+        }
+        // Distinct values after transformation.
+        struct Input {
+            /// The transformed value, or `None` for the value at `index` itself.
+            transformed: Option<Arc<[u8]>>,
+            index: usize,
+            /// The groups that produced it, one bit each.
+            groups: u64,
+        }
+        let mut inputs: Vec<Input> = Vec::with_capacity(values.len());
+        let mut seen: FxHashMap<(usize, usize), usize> =
+            FxHashMap::with_capacity_and_hasher(values.len(), Default::default());
+        let mut start = 0;
+        for (g, (group, &end)) in self.groups.iter().zip(&ends).enumerate() {
+            let bit = 1u64 << g;
+            for (i, v) in values.iter().enumerate().take(end).skip(start) {
+                let owned = transformed(caches, chains, v, group.chain_idx);
+                let bytes: &[u8] = owned.as_deref().unwrap_or(&v.value);
+                let key = (bytes.as_ptr() as usize, bytes.len());
+                match seen.get(&key).and_then(|&k| inputs.get_mut(k)) {
+                    Some(input) => input.groups |= bit,
+                    None => {
+                        seen.insert(key, inputs.len());
+                        inputs.push(Input {
+                            transformed: owned,
+                            index: i,
+                            groups: bit,
+                        });
+                    }
+                }
+            }
+            start = end;
+        }
+        let state = &mut caches.prefilter;
+        for input in &inputs {
+            let Some(v) = values.get(input.index) else {
+                continue;
+            };
+            let bytes: &[u8] = input.transformed.as_deref().unwrap_or(&v.value);
+            if bytes.len() > LARGE_VALUE {
+                let produced = self
+                    .slots
+                    .iter()
+                    .enumerate()
+                    .filter(|(g, _)| input.groups & (1u64 << g) != 0);
+                for &slot in produced.flat_map(|(_, slots)| slots) {
+                    if let Some(h) = state.hit.get_mut(slot as usize) {
+                        *h = true;
+                    }
+                }
+                continue;
+            }
+            for m in self.ac.find_overlapping_iter(bytes) {
+                let owners = self
+                    .owners
+                    .get(m.pattern().as_usize())
+                    .into_iter()
+                    .flatten();
+                for &(_, slot) in owners.filter(|(g, _)| input.groups & (1u64 << g) != 0) {
+                    if let Some(h) = state.hit.get_mut(slot as usize) {
+                        *h = true;
+                    }
+                    if stable(v) {
+                        state
+                            .found
+                            .insert((slot, bytes.as_ptr() as usize, bytes.len()));
+                    }
+                }
+            }
+        }
     }
 }
 

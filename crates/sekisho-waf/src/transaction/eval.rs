@@ -14,7 +14,6 @@ use crate::rule::{ChainStep, OpKind, Rule};
 use crate::ruleset::{Entry, RuleSet};
 use crate::transaction::data::TxData;
 use crate::variables::{self, RuleInfo, Var, VarValue};
-use rustc_hash::FxHashMap;
 use std::borrow::Cow;
 use std::sync::Arc;
 
@@ -98,138 +97,16 @@ pub(crate) fn transformed(
 }
 
 impl Transaction {
-    /// Whether the prefilter lets rule `idx` through (see `prefilter.rs`): a rule that does
-    /// not take part always passes; the first rule of a unit to ask searches the unit's
-    /// values.
+    /// Whether the prefilter lets rule `idx` through (see `prefilter.rs`).
     fn may_match(&mut self, rules: &RuleSet, idx: usize) -> bool {
-        let pf = &rules.prefilter;
-        self.caches.prefilter.current = None;
-        let Some(slot) = pf.slot(idx) else {
-            return true;
-        };
-        let Some(u) = pf.unit_of(slot) else {
-            return true;
-        };
-        let state = &mut self.caches.prefilter;
-        state.current = Some(slot);
-        if state.searched.is_empty() {
-            state.searched = vec![false; pf.units.len()];
-            state.hit = vec![false; pf.slots()];
-        }
-        if !state.searched.get(u as usize).copied().unwrap_or(true) {
-            self.search_unit(rules, u);
-        }
-        let pass = self
-            .caches
+        let pass = rules
             .prefilter
-            .hit
-            .get(slot as usize)
-            .copied()
-            .unwrap_or(true);
+            .may_match(idx, &rules.chains, &self.data, &mut self.caches);
         if !pass {
             // What evaluating a rule that did not match would have left behind.
             self.data.matched_vars.clear();
         }
         pass
-    }
-
-    /// Collects and transforms the values of every group of prefilter unit `u`, and searches
-    /// each distinct result once.
-    fn search_unit(&mut self, rules: &RuleSet, u: u32) {
-        let Some(unit) = rules.prefilter.units.get(u as usize) else {
-            return;
-        };
-        let Transaction { data, caches, .. } = self;
-        let info = RuleInfo {
-            id: 0,
-            msg: "",
-            severity: None,
-            rev: "",
-            ver: "",
-            phase: 0,
-        };
-        // Every group's values, kept together so that a value's address identifies it.
-        let mut values = variables::Values::with_capacity(64);
-        let mut ends: Vec<usize> = Vec::with_capacity(unit.groups.len());
-        for group in &unit.groups {
-            for t in &group.targets {
-                variables::collect(t.var, &t.sel, data, &info, &mut values);
-            }
-            ends.push(values.len());
-        }
-        // Distinct values after transformation.
-        struct Input {
-            /// The transformed value, or `None` for the value at `index` itself.
-            transformed: Option<Arc<[u8]>>,
-            index: usize,
-            /// The groups that produced it, one bit each.
-            groups: u64,
-        }
-        let mut inputs: Vec<Input> = Vec::with_capacity(values.len());
-        let mut seen: FxHashMap<(usize, usize), usize> =
-            FxHashMap::with_capacity_and_hasher(values.len(), Default::default());
-        let mut start = 0;
-        for (g, (group, &end)) in unit.groups.iter().zip(&ends).enumerate() {
-            let bit = 1u64 << g;
-            for (i, v) in values.iter().enumerate().take(end).skip(start) {
-                let owned = transformed(caches, &rules.chains, v, group.chain_idx);
-                let bytes: &[u8] = owned.as_deref().unwrap_or(&v.value);
-                let key = (bytes.as_ptr() as usize, bytes.len());
-                match seen.get(&key).and_then(|&k| inputs.get_mut(k)) {
-                    Some(input) => input.groups |= bit,
-                    None => {
-                        seen.insert(key, inputs.len());
-                        inputs.push(Input {
-                            transformed: owned,
-                            index: i,
-                            groups: bit,
-                        });
-                    }
-                }
-            }
-            start = end;
-        }
-        let state = &mut caches.prefilter;
-        for input in &inputs {
-            let Some(v) = values.get(input.index) else {
-                continue;
-            };
-            let bytes: &[u8] = input.transformed.as_deref().unwrap_or(&v.value);
-            if bytes.len() > crate::prefilter::LARGE_VALUE {
-                for (g, slots) in unit.slots.iter().enumerate() {
-                    if input.groups & (1u64 << g) != 0 {
-                        for &slot in slots {
-                            if let Some(h) = state.hit.get_mut(slot as usize) {
-                                *h = true;
-                            }
-                        }
-                    }
-                }
-                continue;
-            }
-            for m in unit.ac.find_overlapping_iter(bytes) {
-                for &(g, slot) in unit
-                    .owners
-                    .get(m.pattern().as_usize())
-                    .into_iter()
-                    .flatten()
-                {
-                    if input.groups & (1u64 << g) != 0 {
-                        if let Some(h) = state.hit.get_mut(slot as usize) {
-                            *h = true;
-                        }
-                        if crate::prefilter::stable(v) {
-                            state
-                                .found
-                                .insert((slot, bytes.as_ptr() as usize, bytes.len()));
-                        }
-                    }
-                }
-            }
-        }
-        if let Some(s) = caches.prefilter.searched.get_mut(u as usize) {
-            *s = true;
-        }
     }
 
     /// Runs `phase` (and any earlier phase not yet run). Returns the interruption, if any.
