@@ -12,30 +12,25 @@ pub fn rfc3339_millis(t: SystemTime) -> String {
     let days = secs / 86_400;
     let rem = secs % 86_400;
     let (y, m, d) = civil_from_days(days);
-    // By hand, not `format!`: every request's event is stamped, and this was a visible
-    // part of the gateway's per-request cost.
-    let mut out = String::with_capacity(24);
-    for (n, width, sep) in [
-        (y, 4, '-'),
-        (m, 2, '-'),
-        (d, 2, 'T'),
-        (rem / 3600, 2, ':'),
-        ((rem % 3600) / 60, 2, ':'),
-        (rem % 60, 2, '.'),
-        (u64::from(millis), 3, 'Z'),
-    ] {
-        push_digits(&mut out, n, width);
-        out.push(sep);
+    // Digits into a fixed buffer, not `format!` or a `String` push per char: every
+    // request's event is stamped, and this was a visible part of the per-request cost.
+    let mut buf = *b"0000-00-00T00:00:00.000Z";
+    let fields = [
+        (y, 0, 4),
+        (m, 5, 2),
+        (d, 8, 2),
+        (rem / 3600, 11, 2),
+        ((rem % 3600) / 60, 14, 2),
+        (rem % 60, 17, 2),
+        (u64::from(millis), 20, 3),
+    ];
+    for (mut n, at, width) in fields {
+        for slot in buf.iter_mut().skip(at).take(width).rev() {
+            *slot = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
     }
-    out
-}
-
-/// Appends the last `width` decimal digits of `n`, zero-padded.
-fn push_digits(out: &mut String, n: u64, width: u32) {
-    for i in (0..width).rev() {
-        let digit = (n / 10u64.pow(i)) % 10;
-        out.push(char::from(b'0' + digit as u8));
-    }
+    String::from_utf8_lossy(&buf).into_owned()
 }
 
 /// The current time as `rfc3339_millis` formats it.

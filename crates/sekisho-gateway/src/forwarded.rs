@@ -89,6 +89,11 @@ const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto
 
 /// Removes hop-by-hop headers, including those the `Connection` header names.
 pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    // Most messages carry none: one pass over the names (standard names compare as enum
+    // tags) is cheaper than nine hashed removals.
+    if !headers.keys().any(|k| HOP_BY_HOP.contains(k)) {
+        return;
+    }
     let named: Vec<HeaderName> = headers
         .get_all(http::header::CONNECTION)
         .iter()
@@ -108,25 +113,40 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
 /// peer's chain is extended; an untrusted peer's chain is replaced and its `Forwarded`
 /// header dropped, so the upstream never sees an address the client made up as if a
 /// proxy had vouched for it.
-pub fn set_forwarding(headers: &mut HeaderMap, peer: IpAddr, peer_trusted: bool, tls: bool) {
+///
+/// `peer_text` is the peer's address as text, made once per connection.
+pub fn set_forwarding(
+    headers: &mut HeaderMap,
+    peer_text: &HeaderValue,
+    peer_trusted: bool,
+    tls: bool,
+) {
     if !peer_trusted {
         headers.remove(http::header::FORWARDED);
     }
-    let prior: Vec<String> = if peer_trusted {
-        headers
+    // A trusted peer's chain is extended; otherwise the peer alone is the chain (the
+    // common case: no string is built).
+    let chain = if peer_trusted {
+        let prior: Vec<&str> = headers
             .get_all(&X_FORWARDED_FOR)
             .iter()
-            .filter_map(|v| v.to_str().ok().map(str::to_owned))
-            .collect()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        (!prior.is_empty()).then(|| {
+            format!(
+                "{}, {}",
+                prior.join(", "),
+                peer_text.to_str().unwrap_or_default()
+            )
+        })
     } else {
-        Vec::new()
+        None
     };
-    let mut chain = prior.join(", ");
-    if !chain.is_empty() {
-        chain.push_str(", ");
-    }
-    chain.push_str(&peer.to_string());
-    if let Ok(v) = HeaderValue::from_str(&chain) {
+    let value = match chain {
+        Some(c) => HeaderValue::from_str(&c).ok(),
+        None => Some(peer_text.clone()),
+    };
+    if let Some(v) = value {
         headers.insert(X_FORWARDED_FOR, v);
     }
     if !(peer_trusted && headers.contains_key(&X_FORWARDED_PROTO)) {

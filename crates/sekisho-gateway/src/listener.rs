@@ -24,6 +24,8 @@ use tokio_rustls::TlsAcceptor;
 #[derive(Debug)]
 pub struct ConnInfo {
     pub peer: SocketAddr,
+    /// The peer's IP as text, made once per connection (`X-Forwarded-For`, events).
+    pub peer_text: http::HeaderValue,
     pub tls: Option<TlsInfo>,
     /// Strict-parse verdicts for this connection's HTTP/1 request heads.
     pub verdicts: Arc<Verdicts>,
@@ -118,6 +120,8 @@ async fn serve(
     };
     let conn = Arc::new(ConnInfo {
         peer,
+        peer_text: http::HeaderValue::try_from(peer.ip().to_string())
+            .unwrap_or(http::HeaderValue::from_static("")),
         tls: tls_info,
         verdicts,
     });

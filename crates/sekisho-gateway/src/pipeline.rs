@@ -62,6 +62,8 @@ pub(crate) async fn handle(
         shared: &shared,
         live: &live,
         h1: parts.version < Version::HTTP_2,
+        // Made once: the upstream request and the response both carry it.
+        request_id: HeaderValue::from_str(&ctx.request_id).ok(),
     };
 
     // 3. Strict HTTP checks hyper does not make, before anything looks at the request:
@@ -164,6 +166,7 @@ pub(crate) async fn handle(
         &conn,
         &server.trusted_proxies,
         &live.request_id_header,
+        done.request_id.as_ref(),
     );
 
     // 10. Upstream: load balancing, passive ejection, retries of idempotent requests
@@ -308,6 +311,7 @@ fn prepare_upstream(
     conn: &ConnInfo,
     trusted: &[sekisho_config::Cidr],
     request_id_header: &HeaderName,
+    request_id_value: Option<&HeaderValue>,
 ) {
     // Origin form for the upstream; rebuilt only when the route rewrites the path.
     let pq = if route.rewrite.is_some() || parts.uri.scheme().is_some() {
@@ -336,9 +340,9 @@ fn prepare_upstream(
     apply_ops(&mut parts.headers, &route.request_headers);
     let peer = conn.peer.ip();
     let peer_trusted = trusted.iter().any(|c| c.contains(peer));
-    forwarded::set_forwarding(&mut parts.headers, peer, peer_trusted, ctx.tls);
-    if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
-        parts.headers.insert(request_id_header.clone(), v);
+    forwarded::set_forwarding(&mut parts.headers, &conn.peer_text, peer_trusted, ctx.tls);
+    if let Some(v) = request_id_value {
+        parts.headers.insert(request_id_header.clone(), v.clone());
     }
 }
 
@@ -488,20 +492,20 @@ async fn forward(
 fn event_skeleton(ctx: &RequestCtx, conn: &ConnInfo, parts: &http::request::Parts) -> Event {
     let mut ev = Event::new();
     ev.request_id.clone_from(&ctx.request_id);
-    ev.client_ip = ctx.client_ip.to_string();
-    ev.method = parts.method.to_string();
-    ev.host = parts
-        .uri
-        .authority()
-        .map(|a| a.to_string())
-        .or_else(|| {
-            parts
-                .headers
-                .get(http::header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .map(str::to_owned)
-        })
-        .unwrap_or_default();
+    ev.client_ip = match conn.peer_text.to_str() {
+        Ok(peer) if ctx.client_ip == conn.peer.ip() => peer.to_owned(),
+        _ => ctx.client_ip.to_string(),
+    };
+    ev.method = parts.method.as_str().to_owned();
+    ev.host = match parts.uri.authority() {
+        Some(a) => a.as_str().to_owned(),
+        None => parts
+            .headers
+            .get(http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or_default()
+            .to_owned(),
+    };
     ev.path = parts.uri.path().to_owned();
     ev.query = parts.uri.query().unwrap_or("").to_owned();
     ev.protocol = protocol_name(parts.version).to_owned();
@@ -534,6 +538,7 @@ struct Done<'a> {
     shared: &'a Arc<Shared>,
     live: &'a Arc<Live>,
     h1: bool,
+    request_id: Option<HeaderValue>,
 }
 
 impl Done<'_> {
@@ -614,8 +619,10 @@ impl Done<'_> {
         resp: Response<RespBody>,
     ) -> Response<RespBody> {
         let (mut parts, body) = resp.into_parts();
-        if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
-            parts.headers.insert(self.live.request_id_header.clone(), v);
+        if let Some(v) = &self.request_id {
+            parts
+                .headers
+                .insert(self.live.request_id_header.clone(), v.clone());
         }
         if self.h1 && self.shared.draining.load(Ordering::Relaxed) {
             parts

@@ -4,22 +4,20 @@
 use http::request::Parts;
 use sekisho_config::{PathMatch, Rewrite, Route};
 
-/// The host a request names: `:authority` (HTTP/2) or `Host`, lowercase, without port.
+/// The host a request names: `:authority` (HTTP/2) or `Host`, without port, as sent
+/// (routes compare it ignoring ASCII case).
 ///
-/// Example: `Host: API.example.com:8443` → `api.example.com`.
-pub fn request_host(req: &Parts) -> String {
-    let raw = req
-        .uri
-        .authority()
-        .map(|a| a.host().to_owned())
-        .or_else(|| {
-            req.headers
-                .get(http::header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .map(str::to_owned)
-        })
-        .unwrap_or_default();
-    strip_port(&raw).to_ascii_lowercase()
+/// Example: `Host: API.example.com:8443` → `API.example.com`.
+pub fn request_host(req: &Parts) -> &str {
+    let raw = match req.uri.authority() {
+        Some(a) => a.host(),
+        None => req
+            .headers
+            .get(http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or_default(),
+    };
+    strip_port(raw)
 }
 
 fn strip_port(host: &str) -> &str {
@@ -35,14 +33,20 @@ fn strip_port(host: &str) -> &str {
     }
 }
 
-/// Whether `route` matches the request with lowercase `host`.
+/// Whether `route` matches the request for `host` (any ASCII case).
 pub fn matches(route: &Route, req: &Parts, host: &str) -> bool {
     if let Some(want) = &route.host {
         let ok = match want.strip_prefix("*.") {
-            Some(suffix) => host
-                .strip_suffix(suffix)
-                .is_some_and(|sub| sub.ends_with('.') && sub.len() > 1),
-            None => want == host,
+            // `*.example.com`: at least one label before the suffix.
+            Some(suffix) => {
+                let (host, suffix) = (host.as_bytes(), suffix.as_bytes());
+                host.len() > suffix.len() + 1
+                    && host
+                        .get(host.len() - suffix.len()..)
+                        .is_some_and(|end| end.eq_ignore_ascii_case(suffix))
+                    && host.get(host.len() - suffix.len() - 1) == Some(&b'.')
+            }
+            None => want.eq_ignore_ascii_case(host),
         };
         if !ok {
             return false;
@@ -75,7 +79,7 @@ pub fn find<'a>(routes: &'a [Route], req: &Parts) -> Option<(usize, &'a Route)> 
     routes
         .iter()
         .enumerate()
-        .find(|(_, r)| matches(r, req, &host))
+        .find(|(_, r)| matches(r, req, host))
 }
 
 /// The path the upstream sees after the route's rewrite.
