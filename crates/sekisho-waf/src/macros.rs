@@ -75,7 +75,17 @@ impl Macro {
     }
 
     pub fn expand(&self, data: &TxData, rule: &RuleInfo<'_>) -> Vec<u8> {
-        let mut out = Vec::new();
+        // Sized for the usual case (short values) up front: growing it cost more than the
+        // expansion itself.
+        let guess: usize = self
+            .parts
+            .iter()
+            .map(|p| match p {
+                Part::Lit(s) => s.len(),
+                Part::Var { .. } => 16,
+            })
+            .sum();
+        let mut out = Vec::with_capacity(guess);
         self.expand_into(data, rule, &mut out);
         out
     }
@@ -92,22 +102,23 @@ impl Macro {
         for p in &self.parts {
             match p {
                 Part::Lit(s) => out.extend_from_slice(s.as_bytes()),
+                // Fast path for the store CRS reads most: no copy in between.
+                Part::Var {
+                    var: Var::Tx,
+                    sel: KeySel::Exact(k),
+                } => {
+                    if let Some(v) = data.tx.get(k) {
+                        out.extend_from_slice(v);
+                    }
+                }
                 Part::Var { var, sel } => {
-                    if let Some(v) = expand_var(*var, sel, data, rule) {
+                    if let Some(v) = variables::first_value(*var, sel, data, rule) {
                         out.extend_from_slice(&v);
                     }
                 }
             }
         }
     }
-}
-
-fn expand_var(var: Var, sel: &KeySel, data: &TxData, rule: &RuleInfo<'_>) -> Option<Vec<u8>> {
-    // Fast path for the stores CRS reads most.
-    if let (Var::Tx, KeySel::Exact(k)) = (var, sel) {
-        return data.tx.get(k).map(<[u8]>::to_vec);
-    }
-    variables::first_value(var, sel, data, rule)
 }
 
 #[cfg(test)]

@@ -83,6 +83,26 @@ pub(crate) struct PrefilterState {
     pub found: FxHashSet<(u32, usize, usize)>,
     /// The slot of the rule being evaluated, if it takes part.
     pub current: Option<u32>,
+    /// Buffers of [`Unit::search`], kept between searches: allocating them per search cost
+    /// more than the bookkeeping they hold.
+    scratch: Scratch,
+}
+
+#[derive(Debug, Default)]
+struct Scratch {
+    ends: Vec<usize>,
+    inputs: Vec<Input>,
+    seen: FxHashMap<(usize, usize), usize>,
+}
+
+/// A distinct value after transformation, as a unit's search sees it.
+#[derive(Debug)]
+struct Input {
+    /// The transformed value, or `None` for the value at `index` itself.
+    transformed: Option<Arc<[u8]>>,
+    index: usize,
+    /// The groups that produced it, one bit each.
+    groups: u64,
 }
 
 /// Whether a value keeps its address (and its transformed forms theirs, in the transformation
@@ -338,8 +358,15 @@ impl Unit {
             phase: 0,
         };
         // Every group's values, kept together so that a value's address identifies it.
-        let mut values = variables::Values::with_capacity(64);
-        let mut ends: Vec<usize> = Vec::with_capacity(self.groups.len());
+        let mut values = variables::Values::new();
+        let Scratch {
+            mut ends,
+            mut inputs,
+            mut seen,
+        } = std::mem::take(&mut caches.prefilter.scratch);
+        ends.clear();
+        inputs.clear();
+        seen.clear();
         for group in &self.groups {
             for t in &group.targets {
                 variables::collect(t.var, &t.sel, data, &info, &mut values);
@@ -347,16 +374,6 @@ impl Unit {
             ends.push(values.len());
         }
         // Distinct values after transformation.
-        struct Input {
-            /// The transformed value, or `None` for the value at `index` itself.
-            transformed: Option<Arc<[u8]>>,
-            index: usize,
-            /// The groups that produced it, one bit each.
-            groups: u64,
-        }
-        let mut inputs: Vec<Input> = Vec::with_capacity(values.len());
-        let mut seen: FxHashMap<(usize, usize), usize> =
-            FxHashMap::with_capacity_and_hasher(values.len(), Default::default());
         let mut start = 0;
         for (g, (group, &end)) in self.groups.iter().zip(&ends).enumerate() {
             let bit = 1u64 << g;
@@ -415,6 +432,8 @@ impl Unit {
                 }
             }
         }
+        inputs.clear();
+        state.scratch = Scratch { ends, inputs, seen };
     }
 }
 

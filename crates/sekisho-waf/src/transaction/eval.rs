@@ -18,6 +18,20 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 /// One matched value of one chain link.
+/// `TX.0` … `TX.9`: capture names without formatting a number per match.
+const DIGITS: &str = "0123456789";
+
+/// A count (`&VAR`) as a value: small counts are borrowed, not formatted.
+fn count_value(n: usize) -> Cow<'static, [u8]> {
+    match DIGITS.as_bytes().get(n..=n) {
+        Some(d) => Cow::Borrowed(d),
+        None => Cow::Owned(n.to_string().into_bytes()),
+    }
+}
+
+/// A link's hits: most links match one value or none.
+type Hits = smallvec::SmallVec<[Hit; 2]>;
+
 pub(crate) struct Hit {
     pub name: String,
     pub value: Vec<u8>,
@@ -322,13 +336,18 @@ impl Transaction {
             for h in hits {
                 if let Some(caps) = &h.captures {
                     for (i, c) in caps.iter().enumerate().take(10) {
-                        self.data.tx.set(&i.to_string(), c.clone());
+                        self.data
+                            .tx
+                            .set(DIGITS.get(i..=i).unwrap_or("0"), c.clone());
                     }
                 }
                 if starter.keeps_matched_vars {
                     self.data.matched_vars.add(h.name.as_bytes(), &h.value);
                 }
-                self.data.matched_var_name = h.name.clone().into_bytes();
+                self.data.matched_var_name.clear();
+                self.data
+                    .matched_var_name
+                    .extend_from_slice(h.name.as_bytes());
                 self.data.matched_var.clone_from(&h.value);
                 *last = Some(LastMatch {
                     link,
@@ -365,7 +384,7 @@ impl Transaction {
     }
 
     /// Every value of the link's targets that the operator matches.
-    fn match_values(&mut self, link: &Rule, starter: &Rule) -> Vec<Hit> {
+    fn match_values(&mut self, link: &Rule, starter: &Rule) -> Hits {
         let Transaction {
             data,
             caches,
@@ -413,12 +432,12 @@ impl Transaction {
                 values.push(VarValue {
                     var: t.var,
                     key: Cow::Borrowed(&[]),
-                    value: Cow::Owned(n.to_string().into_bytes()),
+                    value: count_value(n),
                 });
             }
         }
 
-        let mut hits = Vec::new();
+        let mut hits = Hits::new();
         let want_captures = link.actions.capture;
         // An operator whose argument holds macros is built once per link evaluation (the
         // variables it reads do not change while the link's values are tested), and kept.

@@ -106,6 +106,7 @@ impl Transaction {
             web_app_id: cfg.web_app_id.clone(),
             ..TxData::default()
         };
+        let matched_guess = rules.rule_count().min(256);
         Transaction {
             rules,
             data,
@@ -115,7 +116,9 @@ impl Transaction {
             removed_msgs: Vec::new(),
             removed_targets: Vec::new(),
             interruption: None,
-            matched: Vec::new(),
+            // Sized up front: CRS matches ~170 bookkeeping rules per request, and growing a
+            // vector of these records step by step cost more than filling it.
+            matched: Vec::with_capacity(matched_guess),
             allow: None,
             // Sized for a rule set like the CRS: growing them value by value costs more.
             caches: Caches {
