@@ -43,6 +43,9 @@ pub struct Server {
     /// Time a client has to send a whole header section (slow-request guard); it also
     /// bounds how long an idle HTTP/1 keep-alive connection waits for its next request.
     pub header_read_timeout: Duration,
+    /// Time a client may leave between two reads of a request body (slow-body guard);
+    /// beyond: 408.
+    pub body_read_timeout: Duration,
     /// Grace period for in-flight requests on shutdown, reload of listeners and upgrade.
     pub drain_grace: Duration,
     /// Concurrent connections one client IP may hold; 0: unlimited.

@@ -36,6 +36,7 @@ pub(crate) struct RawServer {
     pub max_header_bytes: Option<S<u64>>,
     pub max_uri_bytes: Option<S<u64>>,
     pub header_read_timeout: Option<S<String>>,
+    pub body_read_timeout: Option<S<String>>,
     pub drain_grace: Option<S<String>>,
     pub max_connections_per_ip: Option<u64>,
     #[serde(default)]

@@ -239,6 +239,7 @@ impl Validator<'_> {
             max_header_bytes: 16 * 1024,
             max_uri_bytes: 8 * 1024,
             header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
             drain_grace: Duration::from_secs(30),
             max_connections_per_ip: 0,
             trusted_proxies: Vec::new(),
@@ -276,6 +277,11 @@ impl Validator<'_> {
             raw.header_read_timeout.as_ref(),
             "server.header_read_timeout",
             s.header_read_timeout,
+        );
+        s.body_read_timeout = self.duration(
+            raw.body_read_timeout.as_ref(),
+            "server.body_read_timeout",
+            s.body_read_timeout,
         );
         s.drain_grace = self.duration(
             raw.drain_grace.as_ref(),

@@ -1,10 +1,12 @@
 //! The response body type and the wrapper that runs the response-body phase, counts the
-//! bytes sent and emits the request's event when the body ends (or is dropped).
+//! bytes sent and emits the request's event when the body ends (or is dropped); and the
+//! slow-body guard on request bodies.
 
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Empty, Full};
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -104,5 +106,93 @@ impl<O: BodyObserver> Drop for Observed<O> {
         // body to poll (HEAD, 204); either way the request is over and gets its event.
         let complete = self.inner.is_end_stream();
         self.finish(complete);
+    }
+}
+
+/// A client's request body that fails with [`BodyReadTimeout`] when the client sends nothing
+/// for `idle` (the slow-body guard, like nginx's `client_body_timeout`), and tells `done`
+/// when it has been read to its end.
+pub struct ReadTimeout<B> {
+    inner: B,
+    idle: std::time::Duration,
+    sleep: Pin<Box<tokio::time::Sleep>>,
+    done: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+/// The client left more than `body_read_timeout` between two reads of its body.
+#[derive(Debug)]
+pub struct BodyReadTimeout;
+
+impl std::fmt::Display for BodyReadTimeout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("request body not received in time")
+    }
+}
+
+impl std::error::Error for BodyReadTimeout {}
+
+impl<B> ReadTimeout<B> {
+    pub fn new(inner: B, idle: std::time::Duration) -> Self {
+        Self {
+            inner,
+            idle,
+            sleep: Box::pin(tokio::time::sleep(idle)),
+            done: None,
+        }
+    }
+
+    /// The body with a signal sent once it has been read to its end.
+    pub fn with_done(mut self, done: tokio::sync::oneshot::Sender<()>) -> Self {
+        self.done = Some(done);
+        self
+    }
+
+    fn finished(&mut self) {
+        if let Some(done) = self.done.take() {
+            let _ = done.send(());
+        }
+    }
+}
+
+impl<B> Body for ReadTimeout<B>
+where
+    B: Body<Data = Bytes> + Unpin,
+    B::Error: Into<BoxError>,
+{
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = &mut *self;
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                let next = tokio::time::Instant::now() + this.idle;
+                this.sleep.as_mut().reset(next);
+                if this.inner.is_end_stream() {
+                    this.finished();
+                }
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e.into()))),
+            Poll::Ready(None) => {
+                this.finished();
+                Poll::Ready(None)
+            }
+            Poll::Pending => match this.sleep.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Some(Err(Box::new(BodyReadTimeout)))),
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
     }
 }

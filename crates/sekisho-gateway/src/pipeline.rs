@@ -10,7 +10,7 @@
 //!   → event (logging phases)
 //! ```
 
-use crate::body::{full, BodyObserver, Observed, RespBody};
+use crate::body::{full, BodyObserver, BodyReadTimeout, Observed, ReadTimeout, RespBody};
 use crate::forwarded;
 use crate::gateway::Shared;
 use crate::listener::ConnInfo;
@@ -98,6 +98,10 @@ pub(crate) async fn handle(
             ctx.decide("body", "deny", "", TOO_LARGE);
             return done.reply(ctx, ev, StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE, true);
         }
+        // The upstream's `request_timeout` starts once the body is all sent (`done`): a long
+        // upload is bounded by the slow-body guard between reads, not by it.
+        let (done_tx, done) = tokio::sync::oneshot::channel();
+        let body = ReadTimeout::new(body, server.body_read_timeout).with_done(done_tx);
         Outgoing::Stream(
             Limited::new(
                 body,
@@ -105,9 +109,10 @@ pub(crate) async fn handle(
             )
             .map_err(|e| -> crate::body::BoxError { Box::new(ClientBodyError(e)) })
             .boxed_unsync(),
+            done,
         )
     } else {
-        match read_body(body, &parts, route.max_body_bytes).await {
+        match read_body(body, &parts, route.max_body_bytes, server.body_read_timeout).await {
             Ok(b) => Outgoing::Buffered(b),
             Err((status, reason)) => {
                 ctx.decide("body", "deny", "", reason);
@@ -192,7 +197,8 @@ pub(crate) async fn handle(
 /// The request body as it goes upstream.
 enum Outgoing {
     Buffered(Bytes),
-    Stream(RespBody),
+    /// Streamed as it arrives; the receiver hears when the client's body has ended.
+    Stream(RespBody, tokio::sync::oneshot::Receiver<()>),
 }
 
 enum Refusal {
@@ -205,6 +211,7 @@ enum Refusal {
 
 const TOO_LARGE: &str = "request body larger than the route allows";
 const MALFORMED: &str = "malformed or interrupted request body";
+const BODY_TIMEOUT: &str = "request body not received in time";
 
 /// An error reading the client's body while it streams upstream. It marks the upstream
 /// request's failure as the client's, so that it neither counts against the endpoint
@@ -231,13 +238,22 @@ fn client_body_failure(
     let mut chain = std::iter::successors(Some(e), |e| e.source());
     chain.find(|e| e.is::<ClientBodyError>())?;
     let mut chain = std::iter::successors(Some(e), |e| e.source());
-    Some(
-        if chain.any(|e| e.is::<http_body_util::LengthLimitError>()) {
-            (StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE)
-        } else {
-            (StatusCode::BAD_REQUEST, MALFORMED)
-        },
-    )
+    Some(body_failure(&mut chain))
+}
+
+/// How to answer a client whose body failed, from the errors of the failure's chain.
+fn body_failure<'a>(
+    chain: &mut dyn Iterator<Item = &'a (dyn std::error::Error + 'static)>,
+) -> (StatusCode, &'static str) {
+    for e in chain {
+        if e.is::<http_body_util::LengthLimitError>() {
+            return (StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE);
+        }
+        if e.is::<BodyReadTimeout>() {
+            return (StatusCode::REQUEST_TIMEOUT, BODY_TIMEOUT);
+        }
+    }
+    (StatusCode::BAD_REQUEST, MALFORMED)
 }
 
 /// The request's `Content-Length`, if it has a valid one.
@@ -279,11 +295,13 @@ fn strict_check(
 }
 
 /// Reads the whole body, refusing more than `limit` bytes with 413 (at once when the
-/// declared `Content-Length` is already too large) and a malformed body with 400.
+/// declared `Content-Length` is already too large), a malformed body with 400, and a client
+/// that leaves more than `idle` between two reads with 408.
 async fn read_body(
     body: Incoming,
     parts: &http::request::Parts,
     limit: u64,
+    idle: std::time::Duration,
 ) -> Result<Bytes, (StatusCode, &'static str)> {
     if declared_length(parts).is_some_and(|n| n > limit) {
         return Err((StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE));
@@ -292,15 +310,17 @@ async fn read_body(
     if http_body::Body::is_end_stream(&body) {
         return Ok(Bytes::new());
     }
+    let body = ReadTimeout::new(body, idle);
     match Limited::new(body, usize::try_from(limit).unwrap_or(usize::MAX))
         .collect()
         .await
     {
         Ok(c) => Ok(c.to_bytes()),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-            Err((StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE))
+        Err(e) => {
+            let e: &(dyn std::error::Error + 'static) = &*e;
+            let mut chain = std::iter::successors(Some(e), |e| e.source());
+            Err(body_failure(&mut chain))
         }
-        Err(_) => Err((StatusCode::BAD_REQUEST, MALFORMED)),
     }
 }
 
@@ -391,9 +411,9 @@ async fn forward(
         _ => None,
     };
     cluster.budget.request();
-    let (buffered, mut stream) = match body {
-        Outgoing::Buffered(b) => (Some(b), None),
-        Outgoing::Stream(s) => (None, Some(s)),
+    let (buffered, mut stream, mut body_done) = match body {
+        Outgoing::Buffered(b) => (Some(b), None, None),
+        Outgoing::Stream(s, done) => (None, Some(s), Some(done)),
     };
     let mut exclude = None;
     let mut last: Result<Response<RespBody>, Refusal> = Err(Refusal::Upstream(
@@ -428,8 +448,9 @@ async fn forward(
             (None, None) => break,
         };
         ep.in_flight.fetch_add(1, Ordering::Relaxed);
-        let r = tokio::time::timeout(
+        let r = answer_within(
             cluster.config.request_timeout,
+            body_done.take(),
             ep.pool.send(Request::from_parts(p, b)),
         )
         .await;
@@ -486,6 +507,24 @@ async fn forward(
         exclude = Some(i);
     }
     last
+}
+
+/// Waits for the upstream's answer (`send`) at most `limit` from when the request body has
+/// been sent: at once for a buffered body, when `body_done` fires for a streamed one (or the
+/// stream is dropped). `Err` is a timeout.
+async fn answer_within<F: std::future::Future>(
+    limit: std::time::Duration,
+    body_done: Option<tokio::sync::oneshot::Receiver<()>>,
+    send: F,
+) -> Result<F::Output, ()> {
+    tokio::pin!(send);
+    if let Some(done) = body_done {
+        tokio::select! {
+            r = &mut send => return Ok(r),
+            _ = done => {}
+        }
+    }
+    tokio::time::timeout(limit, send).await.map_err(|_| ())
 }
 
 /// A request's first fields, as the event records them before any rewrite.

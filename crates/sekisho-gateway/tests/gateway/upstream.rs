@@ -665,3 +665,85 @@ async fn idle_pooled_connections_close_after_idle_timeout() {
         "the idle connection was not closed after idle_timeout"
     );
 }
+
+/// Sends `head` and `first` body bytes, then nothing more; returns what came back before the
+/// gateway closed (or 3 s passed) and how long that took.
+#[allow(clippy::unwrap_used)] // a helper of tests: failing loudly is the point
+async fn stall_after(addr: SocketAddr, head: &[u8], first: &[u8]) -> (String, Duration) {
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(head).await.unwrap();
+    s.write_all(first).await.unwrap();
+    let started = Instant::now();
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(
+        Duration::from_secs(3),
+        tokio::io::AsyncReadExt::read_to_end(&mut s, &mut out),
+    )
+    .await;
+    (
+        String::from_utf8_lossy(&out).into_owned(),
+        started.elapsed(),
+    )
+}
+
+#[tokio::test]
+async fn stalled_request_body_gets_408_and_nothing_reaches_the_upstream() {
+    let b = Backend::start("b").await;
+    let routes = "[server]\nbody_read_timeout = \"300ms\"\n\
+[[routes]]\nname = \"buffered\"\npath_prefix = \"/\"\ncluster = \"c\"\n";
+    let gw = Gw::start(&config(routes, &[b.addr], EVENTS)).await;
+    let head = b"POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n";
+    let (out, took) = stall_after(gw.addr, head, b"abc").await;
+    assert_eq!(statuses(&out), [408], "{out}");
+    assert!(out.contains("connection: close"), "{out}");
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+    assert_eq!(b.count(), 0);
+    // The event says why.
+    assert!(
+        eventually(3, || access_log(&gw).iter().any(|e| e["status"] == 408)).await,
+        "no event for the 408"
+    );
+}
+
+#[tokio::test]
+async fn stalled_streamed_body_gets_408() {
+    let b = Backend::start("b").await;
+    let routes = "[server]\nbody_read_timeout = \"300ms\"\n\
+[[routes]]\nname = \"stream\"\npath_prefix = \"/\"\ncluster = \"c\"\nstream_body = true\n";
+    let gw = Gw::start(&config(routes, &[b.addr], "")).await;
+    let head = b"POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n";
+    let (out, took) = stall_after(gw.addr, head, b"abc").await;
+    assert_eq!(statuses(&out), [408], "{out}");
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+    // The upstream never got a whole request.
+    assert!(b.requests().iter().all(|r| r.body.len() < 10));
+}
+
+#[tokio::test]
+async fn slow_streamed_upload_is_not_cut_by_the_request_timeout() {
+    // `request_timeout` waits for the answer once the body is sent; a long upload that keeps
+    // coming is bounded by `body_read_timeout` between reads, not by it.
+    let b = Backend::start("b").await;
+    let routes = "[server]\nbody_read_timeout = \"2s\"\n\
+[[routes]]\nname = \"stream\"\npath_prefix = \"/\"\ncluster = \"c\"\nstream_body = true\n";
+    let gw = Gw::start(&config(routes, &[b.addr], "request_timeout = \"300ms\"")).await;
+    let mut s = tokio::net::TcpStream::connect(gw.addr).await.unwrap();
+    s.write_all(b"POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 30\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    for _ in 0..6 {
+        s.write_all(b"abcde").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(120)).await;
+    }
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(
+        Duration::from_secs(3),
+        tokio::io::AsyncReadExt::read_to_end(&mut s, &mut out),
+    )
+    .await;
+    let out = String::from_utf8_lossy(&out);
+    assert_eq!(statuses(&out), [200], "{out}");
+    let seen = b.requests();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].body[..], b"abcde".repeat(6)[..]);
+}
