@@ -291,8 +291,21 @@ impl Gateway {
 
     /// Reads, validates and swaps in the configuration at `path`. On any error the
     /// running configuration stays and every error is returned (with file:line).
-    pub fn reload_from_file(&self, path: &Path) -> Result<u64, ConfigErrors> {
-        match sekisho_config::load(path) {
+    ///
+    /// Reading and validating (files, certificates, patterns) runs on a blocking thread:
+    /// with one worker thread it would otherwise hold up every request meanwhile.
+    pub async fn reload_from_file(&self, path: &Path) -> Result<u64, ConfigErrors> {
+        let owned = path.to_owned();
+        let loaded = tokio::task::spawn_blocking(move || sekisho_config::load(&owned))
+            .await
+            .unwrap_or_else(|e| {
+                Err(ConfigErrors(vec![sekisho_config::ConfigError {
+                    file: path.to_owned(),
+                    line: 0,
+                    message: format!("loading the configuration failed: {e}"),
+                }]))
+            });
+        match loaded {
             Ok(c) => Ok(self.reload(c)),
             Err(e) => {
                 self.shared
@@ -357,8 +370,9 @@ impl Gateway {
                 break;
             }
         }
-        if let Some(sink) = &self.shared.sink {
-            let _ = sink.flush(Duration::from_secs(5));
+        if let Some(sink) = self.shared.sink.clone() {
+            // A blocking wait for the writer thread: not on a runtime thread.
+            let _ = tokio::task::spawn_blocking(move || sink.flush(Duration::from_secs(5))).await;
         }
         self.shared.open_connections()
     }

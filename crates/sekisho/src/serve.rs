@@ -117,8 +117,13 @@ async fn run(
     loop {
         tokio::select! {
             _ = hup.recv() => {
-                if let Some(sink) = gw.events() {
-                    if let Err(e) = sink.reopen(std::time::Duration::from_secs(5)) {
+                if let Some(sink) = gw.events().cloned() {
+                    // Waits for the writer thread: not on a runtime thread.
+                    let reopened = tokio::task::spawn_blocking(move || {
+                        sink.reopen(std::time::Duration::from_secs(5))
+                    })
+                    .await;
+                    if let Ok(Err(e)) = reopened {
                         tracing::warn!("cannot reopen the access log: {e}");
                     }
                 }
@@ -126,7 +131,7 @@ async fn run(
                     tracing::info!("SIGHUP: no configuration file to reload");
                     continue;
                 };
-                match gw.reload_from_file(path) {
+                match gw.reload_from_file(path).await {
                     Ok(generation) => tracing::info!(generation, "configuration reloaded"),
                     Err(errors) => {
                         for e in &errors.0 {

@@ -224,7 +224,7 @@ endpoints = ["{}"]
         b.addr
     );
     std::fs::write(&gw.config, new).unwrap();
-    assert_eq!(gw.gw.reload_from_file(&gw.config).unwrap(), 2);
+    assert_eq!(gw.gw.reload_from_file(&gw.config).await.unwrap(), 2);
     assert_eq!(gw.gw.generation(), 2);
     assert_eq!(get(&c, &gw.url("/api/x")).await.2, "reloaded");
     assert_eq!(get(&c, &gw.url("/v2/users")).await.2, "b");
@@ -265,7 +265,7 @@ async fn reload_with_bad_config_keeps_the_old_one() {
     // A TOML syntax error: named with its line, nothing changes.
     let broken = "[admin]\nlisten = \"127.0.0.1:0\"\n[[listeners]]\nlisten = \"127.0.0.1:0\"\n[[routes]]\nname = \"x\n";
     std::fs::write(&gw.config, broken).unwrap();
-    let err = gw.gw.reload_from_file(&gw.config).unwrap_err();
+    let err = gw.gw.reload_from_file(&gw.config).await.unwrap_err();
     let text = err.to_string();
     assert!(text.starts_with(&format!("{file}:6: ")), "{text}");
     assert_eq!(gw.gw.generation(), 1);
@@ -278,7 +278,7 @@ async fn reload_with_bad_config_keeps_the_old_one() {
     );
     let line_of = |needle: &str| invalid.lines().position(|l| l.contains(needle)).unwrap() + 1;
     std::fs::write(&gw.config, &invalid).unwrap();
-    let err = gw.gw.reload_from_file(&gw.config).unwrap_err();
+    let err = gw.gw.reload_from_file(&gw.config).await.unwrap_err();
     assert_eq!(err.0.len(), 2, "{err}");
     let text = err.to_string();
     assert!(
@@ -301,7 +301,12 @@ async fn reload_with_bad_config_keeps_the_old_one() {
 
     // A missing file is an error too.
     std::fs::remove_file(&gw.config).unwrap();
-    let err = gw.gw.reload_from_file(&gw.config).unwrap_err().to_string();
+    let err = gw
+        .gw
+        .reload_from_file(&gw.config)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(err.starts_with(&format!("{file}: cannot read")), "{err}");
 
     let text = metrics(&gw).await;
@@ -316,7 +321,7 @@ async fn reload_with_bad_config_keeps_the_old_one() {
     );
     // A good file afterwards is taken.
     std::fs::write(&gw.config, &good).unwrap();
-    assert_eq!(gw.gw.reload_from_file(&gw.config).unwrap(), 2);
+    assert_eq!(gw.gw.reload_from_file(&gw.config).await.unwrap(), 2);
 }
 
 #[tokio::test]
