@@ -57,7 +57,13 @@ pub(crate) async fn handle(
         started: Instant::now(),
         decisions: Vec::new(),
     };
-    let mut ev = event_skeleton(&ctx, &conn, &parts);
+    // The event's request fields are filled only when something reads them (the event
+    // sink or a phase's logging step); the metrics need just route, status and latency.
+    let mut ev = if shared.sink.is_some() || !live.phases.is_empty() {
+        event_skeleton(&ctx, &conn, &parts)
+    } else {
+        Event::default()
+    };
     let done = Done {
         shared: &shared,
         live: &live,
