@@ -77,6 +77,9 @@ pub trait Phase: Send + Sync + 'static {
 
     /// Runs just before each attempt is sent upstream (retries included), with the
     /// rewritten request. `Respond` answers the client instead of contacting the upstream.
+    /// A request that never left (connect failure) is retried as it was, so this may see
+    /// its own edits of the attempt before: edits should be idempotent (`insert`, not
+    /// `append`).
     fn upstream_request(&self, _ctx: &mut RequestCtx, _req: &mut request::Parts) -> Flow {
         Flow::Continue
     }

@@ -17,7 +17,7 @@ use crate::listener::ConnInfo;
 use crate::live::Live;
 use crate::phase::{Flow, Phase, RequestCtx};
 use crate::route;
-use crate::upstream::{ClusterState, SendError};
+use crate::upstream::{ClusterState, Failed, SendError};
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue};
 use http::{Method, Request, Response, StatusCode, Version};
@@ -401,7 +401,7 @@ async fn forward(
     phases: &[Arc<dyn Phase>],
     cluster: &ClusterState,
     ctx: &mut RequestCtx,
-    mut parts: http::request::Parts,
+    parts: http::request::Parts,
     body: Outgoing,
 ) -> Result<Response<RespBody>, Refusal> {
     let retryable = idempotent(&parts.method) && matches!(body, Outgoing::Buffered(_));
@@ -421,12 +421,25 @@ async fn forward(
         Outgoing::Buffered(b) => (Some(b), None, None),
         Outgoing::Stream(s, done) => (None, Some(s), Some(done)),
     };
+    // A retry needs the request again. A request that never left comes back from the
+    // pool and can go elsewhere as it is; one that was sent (and answered 502/503, or
+    // failed midway) can be retried only from a copy made before sending. That copy is
+    // kept only when there is another endpoint to retry on: retrying the endpoint that
+    // just refused the request rarely helps, and the copy is a visible part of the cost
+    // of every proxied request.
+    let keep_copy = attempts > 1 && cluster.endpoints.len() > 1;
+    let mut parts = Some(parts);
+    let mut unsent: Option<http::request::Parts> = None;
     let mut exclude = None;
     let mut last: Result<Response<RespBody>, Refusal> = Err(Refusal::Upstream(
         StatusCode::SERVICE_UNAVAILABLE,
         "no upstream endpoint available".into(),
     ));
     for attempt in 0..attempts {
+        if attempt > 0 && unsent.is_none() && parts.is_none() {
+            // Sent and failed, with no copy to send again.
+            break;
+        }
         if attempt > 0 && !cluster.budget.try_retry() {
             ctx.decide("upstream", "error", "", "retry budget spent");
             break;
@@ -437,11 +450,14 @@ async fn forward(
         let Some(ep) = cluster.endpoints.get(i) else {
             break;
         };
-        // The last possible attempt takes the parts; earlier ones (retries) need a copy.
-        let mut p = if attempt + 1 < attempts {
-            parts.clone()
-        } else {
-            std::mem::replace(&mut parts, Request::new(()).into_parts().0)
+        let more = attempt + 1 < attempts;
+        let next = match unsent.take() {
+            Some(p) => Some(p),
+            None if keep_copy && more => parts.clone(),
+            None => parts.take(),
+        };
+        let Some(mut p) = next else {
+            break;
         };
         for phase in phases {
             if let Flow::Respond(status, text) = phase.upstream_request(ctx, &mut p) {
@@ -462,14 +478,14 @@ async fn forward(
         .await;
         ep.in_flight.fetch_sub(1, Ordering::Relaxed);
         ctx.upstream.clone_from(&ep.label);
-        let more = attempt + 1 < attempts;
         match r {
             Ok(Ok(resp)) => {
                 let s = resp.status();
                 let failed = s.is_server_error();
                 cluster.record(i, !failed);
-                let retry =
-                    more && (s == StatusCode::BAD_GATEWAY || s == StatusCode::SERVICE_UNAVAILABLE);
+                let retry = more
+                    && parts.is_some()
+                    && (s == StatusCode::BAD_GATEWAY || s == StatusCode::SERVICE_UNAVAILABLE);
                 last = Ok(resp);
                 if !retry {
                     return last;
@@ -481,7 +497,11 @@ async fn forward(
                     &format!("`{}` answered {s}", ep.addr),
                 );
             }
-            Ok(Err(e)) => {
+            Ok(Err(Failed {
+                error: e,
+                unsent: back,
+            })) => {
+                unsent = back.map(|r| r.into_parts().0);
                 if let SendError::Request(e) = &e {
                     if let Some((status, reason)) = client_body_failure(e) {
                         return Err(Refusal::Body(status, reason));
@@ -494,7 +514,7 @@ async fn forward(
                     "request to"
                 };
                 let reason = format!("{what} `{}` failed", ep.addr);
-                if more {
+                if more && (unsent.is_some() || parts.is_some()) {
                     ctx.decide("upstream", "retry", "", &reason);
                 }
                 last = Err(Refusal::Upstream(StatusCode::BAD_GATEWAY, reason));

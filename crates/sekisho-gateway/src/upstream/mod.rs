@@ -8,7 +8,7 @@ mod pool;
 
 pub use budget::RetryBudget;
 pub use health::spawn_health_checks;
-pub use pool::{Pool, SendError};
+pub use pool::{Failed, Pool, SendError};
 
 use sekisho_config::{Cluster, LbPolicy};
 use std::net::{IpAddr, SocketAddr};

@@ -45,6 +45,13 @@ impl fmt::Display for SendError {
     }
 }
 
+/// A request that failed: why, and the request itself when it never left (no connection,
+/// or a connection that closed before taking it), so that it can be sent elsewhere.
+pub struct Failed {
+    pub error: SendError,
+    pub unsent: Option<Request<RespBody>>,
+}
+
 /// The idle connections of one endpoint and how to make new ones.
 pub struct Pool {
     addr: SocketAddr,
@@ -116,14 +123,22 @@ impl Pool {
     pub async fn send(
         self: &Arc<Self>,
         req: Request<RespBody>,
-    ) -> Result<Response<RespBody>, SendError> {
+    ) -> Result<Response<RespBody>, Failed> {
         let mut req = req;
         // A pooled connection the endpoint closed meanwhile gives the request back unsent:
         // then it goes on the next idle connection, at last on a new one.
         loop {
             let (mut sender, fresh) = match self.take_idle().await {
                 Some(s) => (s, false),
-                None => (self.connect().await?, true),
+                None => match self.connect().await {
+                    Ok(s) => (s, true),
+                    Err(error) => {
+                        return Err(Failed {
+                            error,
+                            unsent: Some(req),
+                        })
+                    }
+                },
             };
             match sender.try_send_request(req).await {
                 Ok(resp) => {
@@ -136,7 +151,12 @@ impl Pool {
                 }
                 Err(mut e) => match e.take_message() {
                     Some(unsent) if !fresh => req = unsent,
-                    _ => return Err(SendError::Request(e.into_error())),
+                    unsent => {
+                        return Err(Failed {
+                            error: SendError::Request(e.into_error()),
+                            unsent,
+                        })
+                    }
                 },
             }
         }

@@ -747,3 +747,32 @@ async fn slow_streamed_upload_is_not_cut_by_the_request_timeout() {
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].body[..], b"abcde".repeat(6)[..]);
 }
+
+#[tokio::test]
+async fn single_endpoint_503_is_not_sent_back_to_it() {
+    // With nowhere else to go, a 503 answer is passed on, not retried on the endpoint that
+    // just gave it.
+    let a = Backend::start("a").await;
+    a.status.store(503, Ordering::SeqCst);
+    let extra = "[clusters.passive]\nconsecutive_failures = 0\n";
+    let gw = Gw::start(&simple(&[&a], extra)).await;
+    let (st, _, _) = get(&client(), &gw.url("/r")).await;
+    assert_eq!(st, 503);
+    assert_eq!(a.count(), 1);
+}
+
+#[tokio::test]
+async fn single_endpoint_connect_failure_is_retried() {
+    // A request that never left is retried as it is, even with one endpoint. The endpoint
+    // stays down here, so the retry shows only in the event: one `retry` decision.
+    let dead = dead_addr().await;
+    let gw = Gw::start(&format!("{}{EVENTS}", config(ALL, &[dead], ""))).await;
+    let (st, _, _) = get(&client(), &gw.url("/r")).await;
+    assert_eq!(st, 502);
+    let log = access_log(&gw);
+    let ev = log.last().expect("an event");
+    let retries = ev["decisions"]
+        .as_array()
+        .map_or(0, |d| d.iter().filter(|x| x["action"] == "retry").count());
+    assert_eq!(retries, 1, "{ev}");
+}
