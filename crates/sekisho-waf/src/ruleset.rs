@@ -655,9 +655,15 @@ fn limit_action(a: ast::BodyLimitAction) -> LimitAction {
     }
 }
 
-fn key_text(k: &Option<VariableKey>) -> Result<KeySel, String> {
+fn key_text(var: variables::Var, k: &Option<VariableKey>) -> Result<KeySel, String> {
     match k {
         None => Ok(KeySel::All),
+        // An `XML` key is an XPath: case matters, and one outside the subset the engine
+        // evaluates is refused here rather than read as something else.
+        Some(VariableKey::Literal(s)) if var == variables::Var::Xml => {
+            crate::bodies::xml::check_xpath(s).map_err(|e| format!("`XML:{s}`: {e}"))?;
+            Ok(KeySel::Exact(s.as_str().into()))
+        }
         Some(VariableKey::Literal(s)) => Ok(KeySel::Exact(s.to_ascii_lowercase().into())),
         Some(VariableKey::Regex(r)) => KeySel::parse(Some(&format!("/{r}/"))),
     }
@@ -670,7 +676,7 @@ fn target_of(v: &VariableSpec) -> Result<Target, String> {
     }
     Ok(Target {
         var: def.var,
-        sel: key_text(&v.key)?,
+        sel: key_text(def.var, &v.key)?,
         count: v.count,
     })
 }
@@ -679,7 +685,7 @@ fn exclusion_of(v: &VariableSpec) -> Result<TargetRef, String> {
     let def = variables::lookup(&v.name).ok_or_else(|| format!("unknown variable `{}`", v.name))?;
     Ok(TargetRef {
         var: def.var,
-        sel: key_text(&v.key)?,
+        sel: key_text(def.var, &v.key)?,
     })
 }
 

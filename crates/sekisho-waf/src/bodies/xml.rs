@@ -296,6 +296,12 @@ impl XmlDocument {
 }
 
 /// Parses the supported XPath subset into steps.
+/// Checks that `expr` is in the XPath subset [`XmlDocument::xpath`] evaluates (for rule
+/// targets like `XML:/order/item/@sku`, checked when the rules load).
+pub fn check_xpath(expr: &str) -> Result<(), String> {
+    parse_xpath(expr).map(|_| ())
+}
+
 fn parse_xpath(expr: &str) -> Result<Vec<Step>, String> {
     let unsupported = || format!("unsupported xpath `{expr}`");
     let mut rest = expr.trim();

@@ -112,6 +112,7 @@ pub(super) fn process_request_body(tx: &mut Transaction) {
                 Ok(doc) => {
                     d.xml_text = Some(doc.xpath("/*").unwrap_or_default().concat());
                     d.xml_attrs = doc.xpath("//@*").unwrap_or_default();
+                    d.xml = Some(doc);
                 }
                 Err(e) => set_error(d, e),
             }

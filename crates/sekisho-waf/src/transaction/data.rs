@@ -52,9 +52,11 @@ pub struct TxData {
     /// Every part's file name and field name, each keyed by itself (ModSecurity v3).
     pub multipart_filename: Collection,
     pub multipart_name: Collection,
-    /// XML: text content of the whole document (`XML:/*`) and attribute values (`XML://@*`).
+    /// XML: text content of the whole document (`XML:/*`) and attribute values (`XML://@*`),
+    /// the two forms CRS reads, made once; other XPaths are evaluated on `xml` when read.
     pub xml_text: Option<Vec<u8>>,
     pub xml_attrs: Vec<Vec<u8>>,
+    pub xml: Option<crate::bodies::xml::XmlDocument>,
 
     pub response_status: u16,
     pub response_protocol: Vec<u8>,

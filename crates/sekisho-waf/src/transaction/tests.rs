@@ -358,3 +358,40 @@ SecRule MSC_PCRE_LIMITS_EXCEEDED "@eq 0" "id:5,phase:1,pass""#);
     let tx = run_on(&s, "/", &[("Host", "x")]);
     assert_eq!(ids(&tx), vec![1, 2, 3, 4, 5]);
 }
+
+#[test]
+fn xml_targets_evaluate_their_xpath() {
+    let rules = r#"
+SecRequestBodyAccess On
+SecRule REQUEST_HEADERS:Content-Type "@contains xml" "id:1,phase:1,pass,nolog,ctl:requestBodyProcessor=XML"
+SecRule XML:/order/item/@sku "@streq B-2" "id:10,phase:2,pass,log"
+SecRule XML://Note "@contains urgent" "id:11,phase:2,pass,log"
+SecRule XML://note "@contains urgent" "id:12,phase:2,pass,log"
+SecRule XML:/* "@contains A-1" "id:13,phase:2,pass,log"
+SecRule XML://@* "@streq B-2" "id:14,phase:2,pass,log"
+SecRule XML:/order/item "@streq second" "id:15,phase:2,pass,log"
+"#;
+    let set = set(rules);
+    let mut tx = set.transaction();
+    tx.process_connection("10.0.0.1", 5555, "10.0.0.2", 80);
+    tx.process_uri(b"/orders", "POST", "HTTP/1.1");
+    tx.add_request_header(b"Host", b"example.com");
+    tx.add_request_header(b"Content-Type", b"application/xml");
+    tx.process_request_headers();
+    let body = br#"<order><item sku="A-1">first</item><item sku="B-2">second</item><Note>urgent</Note></order>"#;
+    tx.append_request_body(body);
+    tx.process_request_body();
+    // Attribute and element paths select just their nodes; element names keep their case.
+    assert_eq!(ids(&tx), vec![1, 10, 11, 14, 15]);
+}
+
+#[test]
+fn xml_xpath_outside_the_subset_is_a_load_error() {
+    let text = "SecRuleEngine On\nSecRule XML://item[1] \"@rx x\" \"id:1,phase:2,deny\"\n";
+    let err = RuleSet::from_str(text, Path::new("x.conf"))
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(err.contains("x.conf:2"), "{err}");
+    assert!(err.contains("XML://item[1]"), "{err}");
+}

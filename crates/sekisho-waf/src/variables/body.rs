@@ -52,17 +52,27 @@ pub(super) fn collect<'a>(var: Var, sel: &'a KeySel, d: &'a TxData, out: &mut Va
         Var::MultipartPartHeaders => {
             push_members(out, var, false, d.multipart_part_headers.select(sel))
         }
-        Var::Xml => {
-            // `XML:/*` is every text node; `XML://@*` every attribute value.
-            let attrs = matches!(sel, KeySel::Exact(k) if k.contains('@'));
-            if attrs {
+        Var::Xml => match sel {
+            // The two forms CRS reads, made when the body was parsed: `XML:/*` is the whole
+            // document's text, `XML://@*` every attribute value. Plain `XML` reads as `/*`.
+            KeySel::Exact(k) if k.as_ref() == "//@*" => {
                 for a in &d.xml_attrs {
                     push(out, var, Cow::Borrowed(a));
                 }
-            } else if let Some(t) = &d.xml_text {
-                push(out, var, Cow::Borrowed(t));
             }
-        }
+            KeySel::Exact(k) if k.as_ref() != "/*" => {
+                // Any other XPath (checked when the rules loaded) is evaluated here.
+                let found = d.xml.as_ref().and_then(|doc| doc.xpath(k).ok());
+                for v in found.into_iter().flatten() {
+                    push(out, var, Cow::Owned(v));
+                }
+            }
+            _ => {
+                if let Some(t) = &d.xml_text {
+                    push(out, var, Cow::Borrowed(t));
+                }
+            }
+        },
         _ => {
             let Some(name) = multipart_name(var) else {
                 return false;
