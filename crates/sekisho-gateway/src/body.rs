@@ -116,6 +116,9 @@ pub struct ReadTimeout<B> {
     inner: B,
     idle: std::time::Duration,
     sleep: Pin<Box<tokio::time::Sleep>>,
+    /// The clock starts at the first read, not when the body is wrapped: a streamed body
+    /// waits for the upstream connection before anyone reads it.
+    started: bool,
     done: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -137,6 +140,7 @@ impl<B> ReadTimeout<B> {
             inner,
             idle,
             sleep: Box::pin(tokio::time::sleep(idle)),
+            started: false,
             done: None,
         }
     }
@@ -167,6 +171,11 @@ where
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         let this = &mut *self;
+        if !this.started {
+            this.started = true;
+            let first = tokio::time::Instant::now() + this.idle;
+            this.sleep.as_mut().reset(first);
+        }
         match Pin::new(&mut this.inner).poll_frame(cx) {
             Poll::Ready(Some(Ok(frame))) => {
                 let next = tokio::time::Instant::now() + this.idle;
