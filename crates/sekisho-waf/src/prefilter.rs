@@ -88,6 +88,26 @@ pub(crate) struct PrefilterState {
     scratch: Scratch,
 }
 
+/// The most entries a recycled search buffer keeps allocated.
+const KEPT: usize = 8192;
+
+impl PrefilterState {
+    /// Empty again for the next transaction, keeping what it allocated.
+    pub(crate) fn reset(&mut self) {
+        self.searched.fill(false);
+        self.hit.fill(false);
+        self.found.clear();
+        self.current = None;
+        self.scratch.ends.clear();
+        self.scratch.inputs.clear();
+        self.scratch.seen.clear();
+        // A large body grows these far beyond a usual request's needs: do not keep that.
+        self.found.shrink_to(KEPT);
+        self.scratch.inputs.shrink_to(KEPT);
+        self.scratch.seen.shrink_to(KEPT);
+    }
+}
+
 #[derive(Debug, Default)]
 struct Scratch {
     ends: Vec<usize>,

@@ -59,6 +59,27 @@ pub(crate) struct Caches {
     pub prefilter: crate::prefilter::PrefilterState,
 }
 
+impl Caches {
+    /// Empty again for the next transaction, keeping what it allocated.
+    fn reset(&mut self) {
+        self.transforms.clear();
+        // A large body grows the cache far beyond a usual request's needs: do not keep that.
+        self.transforms.shrink_to(KEPT_ENTRIES);
+        // Built from arguments a request's data may have shaped: not kept.
+        self.operators.clear();
+        self.out.captures.clear();
+        self.prefilter.reset();
+    }
+}
+
+/// What a finished transaction leaves for the next one of its rule set: its caches and
+/// its matched-rule list, emptied but still allocated (see [`crate::ruleset::Spares`]).
+#[derive(Default)]
+pub(crate) struct Spare {
+    caches: Caches,
+    matched: Vec<MatchedRule>,
+}
+
 /// One HTTP transaction. Cheap to create; not shared between threads.
 pub struct Transaction {
     pub(crate) rules: Arc<RuleSet>,
@@ -79,6 +100,24 @@ pub struct Transaction {
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// The most entries a recycled transformation cache keeps allocated (see [`Spare`]): a
+/// 2 KB JSON body needs a few thousand, and growing the cache again each time was most of
+/// what recycling saves on such bodies.
+const KEPT_ENTRIES: usize = 8192;
+
+impl Drop for Transaction {
+    fn drop(&mut self) {
+        let mut spare = Spare {
+            caches: std::mem::take(&mut self.caches),
+            matched: std::mem::take(&mut self.matched),
+        };
+        spare.caches.reset();
+        spare.matched.clear();
+        spare.matched.shrink_to(256);
+        self.rules.spares.give(spare);
+    }
+}
 
 impl Transaction {
     pub(crate) fn new(rules: Arc<RuleSet>) -> Transaction {
@@ -107,6 +146,16 @@ impl Transaction {
             ..TxData::default()
         };
         let matched_guess = rules.rule_count().min(256);
+        let spare = rules.spares.take().unwrap_or_else(|| Spare {
+            // Sized up front: CRS matches ~170 bookkeeping rules per request, and growing a
+            // vector of these records step by step cost more than filling it.
+            matched: Vec::with_capacity(matched_guess),
+            // Sized for a rule set like the CRS: growing them value by value costs more.
+            caches: Caches {
+                transforms: FxHashMap::with_capacity_and_hasher(512, Default::default()),
+                ..Caches::default()
+            },
+        });
         Transaction {
             rules,
             data,
@@ -116,15 +165,9 @@ impl Transaction {
             removed_msgs: Vec::new(),
             removed_targets: Vec::new(),
             interruption: None,
-            // Sized up front: CRS matches ~170 bookkeeping rules per request, and growing a
-            // vector of these records step by step cost more than filling it.
-            matched: Vec::with_capacity(matched_guess),
+            matched: spare.matched,
             allow: None,
-            // Sized for a rule set like the CRS: growing them value by value costs more.
-            caches: Caches {
-                transforms: FxHashMap::with_capacity_and_hasher(512, Default::default()),
-                ..Caches::default()
-            },
+            caches: spare.caches,
             last_phase: 0,
             request_body_limit_hit: false,
         }

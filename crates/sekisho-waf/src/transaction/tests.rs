@@ -395,3 +395,24 @@ fn xml_xpath_outside_the_subset_is_a_load_error() {
     assert!(err.contains("x.conf:2"), "{err}");
     assert!(err.contains("XML://item[1]"), "{err}");
 }
+
+#[test]
+fn recycled_buffers_carry_nothing_between_transactions() {
+    // Transactions of one rule set reuse each other's emptied caches: an attack, then a
+    // benign request, then the attack again must each be judged on their own.
+    let set = set(r#"
+SecRule ARGS "@rx (?i)union\s+select" "id:1,phase:1,pass,log,t:none,t:urlDecodeUni,t:lowercase"
+SecRule ARGS "@pm /etc/passwd" "id:2,phase:1,pass,log,t:none,t:normalizePath"
+"#);
+    let host = [("Host", "example.com")];
+    for _ in 0..3 {
+        let tx = run_on(&set, "/?q=1%20UNION%20SELECT%202", &host);
+        assert_eq!(ids(&tx), vec![1]);
+        drop(tx);
+        let tx = run_on(&set, "/?q=1%20union%20all", &host);
+        assert!(ids(&tx).is_empty());
+        drop(tx);
+        let tx = run_on(&set, "/?f=/tmp/../etc/passwd", &host);
+        assert_eq!(ids(&tx), vec![2]);
+    }
+}
