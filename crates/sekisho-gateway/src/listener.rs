@@ -140,6 +140,7 @@ async fn serve(
     let svc_shared = Arc::clone(&shared);
     let svc_conn = Arc::clone(&conn);
     let svc_meter = Arc::clone(&meter);
+    let home = Arc::new(std::sync::Mutex::new(None));
     let service = service_fn(move |req| {
         svc_meter.mark();
         let shared = Arc::clone(&svc_shared);
@@ -151,10 +152,13 @@ async fn serve(
         // emits its one event (the response is dropped unsent and the event says so). The
         // future holds the connection's slot (returned with the response, dropped after
         // it) so that a drain waits for it.
-        let pipeline = FinishOnDrop::new(async move {
-            let resp = crate::pipeline::handle(shared, conn, req).await;
-            (resp, guard)
-        });
+        let pipeline = FinishOnDrop::new(
+            async move {
+                let resp = crate::pipeline::handle(shared, conn, req).await;
+                (resp, guard)
+            },
+            Arc::clone(&home),
+        );
         async move {
             let (resp, _guard) = pipeline.await;
             Ok::<_, Infallible>(resp)
@@ -178,20 +182,40 @@ async fn serve(
 
 /// A future that, if dropped before it finished, finishes on a task of its own. Cheaper than
 /// spawning every request: only a request whose client left pays for a task.
+///
+/// The future lives in a box (a few KiB: the whole pipeline's state) that the connection
+/// keeps in `home` between requests: the next request's pipeline is written into it instead
+/// of a fresh box being allocated and freed per request.
 struct FinishOnDrop<F: Future + Send + 'static>
 where
     F::Output: Send + 'static,
 {
     fut: Option<Pin<Box<F>>>,
+    home: Home<F>,
 }
+
+/// Where a connection keeps its finished pipeline box for the next request.
+type Home<F> = Arc<std::sync::Mutex<Option<Pin<Box<F>>>>>;
 
 impl<F: Future + Send + 'static> FinishOnDrop<F>
 where
     F::Output: Send + 'static,
 {
-    fn new(fut: F) -> Self {
+    fn new(fut: F, home: Home<F>) -> Self {
+        let kept = home
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        let fut = match kept {
+            Some(mut boxed) => {
+                boxed.as_mut().set(fut);
+                boxed
+            }
+            None => Box::pin(fut),
+        };
         Self {
-            fut: Some(Box::pin(fut)),
+            fut: Some(fut),
+            home,
         }
     }
 }
@@ -209,7 +233,15 @@ where
         };
         match fut.as_mut().poll(cx) {
             Poll::Ready(out) => {
-                self.fut = None;
+                if let Some(done) = self.fut.take() {
+                    let mut home = self
+                        .home
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    if home.is_none() {
+                        *home = Some(done);
+                    }
+                }
                 Poll::Ready(out)
             }
             Poll::Pending => Poll::Pending,
