@@ -101,6 +101,26 @@ impl Validator<'_> {
         }
     }
 
+    /// A duration that must not be zero (a zero read guard would refuse every client).
+    fn positive_duration(
+        &mut self,
+        s: Option<&S<String>>,
+        key: &str,
+        default: Duration,
+    ) -> Duration {
+        let d = self.duration(s, key, default);
+        if d.is_zero() {
+            if let Some(s) = s {
+                self.err(
+                    s.span(),
+                    format!("`{key}`: `{}` must be above zero", s.get_ref()),
+                );
+            }
+            return default;
+        }
+        d
+    }
+
     fn regex(&mut self, s: &S<String>, key: &str) -> Option<Regex> {
         match Regex::new(s.get_ref()) {
             Ok(r) => Some(r),
@@ -273,12 +293,12 @@ impl Validator<'_> {
                 s.max_uri_bytes = usize::try_from(*n.get_ref()).unwrap_or(8 * 1024);
             }
         }
-        s.header_read_timeout = self.duration(
+        s.header_read_timeout = self.positive_duration(
             raw.header_read_timeout.as_ref(),
             "server.header_read_timeout",
             s.header_read_timeout,
         );
-        s.body_read_timeout = self.duration(
+        s.body_read_timeout = self.positive_duration(
             raw.body_read_timeout.as_ref(),
             "server.body_read_timeout",
             s.body_read_timeout,

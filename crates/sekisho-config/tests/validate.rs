@@ -114,3 +114,22 @@ fn listener_addresses_clash_only_on_fixed_ports() {
     let errs = errors(&two("127.0.0.1:8081"));
     assert!(errs.iter().any(|e| e.contains("used twice")), "{errs:?}");
 }
+
+#[test]
+fn read_guards_must_be_above_zero() {
+    let e = errors(
+        "[server]\nheader_read_timeout = \"0s\"\nbody_read_timeout = \"0ms\"\n\
+[[listeners]]\nlisten = \"127.0.0.1:8080\"\n",
+    );
+    assert_eq!(e.len(), 2, "{e:#?}");
+    assert!(
+        e[0].starts_with("t.toml:2: ") && e[0].contains("`0s`"),
+        "{}",
+        e[0]
+    );
+    assert!(
+        e[1].starts_with("t.toml:3: ") && e[1].contains("`0ms`"),
+        "{}",
+        e[1]
+    );
+}
