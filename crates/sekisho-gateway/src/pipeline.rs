@@ -395,8 +395,8 @@ fn idempotent(m: &Method) -> bool {
 
 /// Sends the request to one endpoint after another until one answers, the attempts or
 /// the retry budget run out. Only idempotent requests with a buffered body are retried,
-/// on connect failures and 502/503 answers; a timeout is not retried (it already cost
-/// the client the whole request timeout).
+/// on connect failures and 502/503 answers (those only on another endpoint); a timeout is
+/// not retried (it already cost the client the whole request timeout).
 async fn forward(
     phases: &[Arc<dyn Phase>],
     cluster: &ClusterState,

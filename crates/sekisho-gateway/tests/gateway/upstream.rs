@@ -34,10 +34,15 @@ fn statuses(out: &str) -> Vec<u16> {
 async fn raw_lenient(addr: SocketAddr, bytes: &[u8]) -> String {
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
     let _ = s.write_all(bytes).await;
+    read_to_close(&mut s).await
+}
+
+/// Everything the gateway sends until it closes the connection (or 3 s pass).
+async fn read_to_close(s: &mut tokio::net::TcpStream) -> String {
     let mut out = Vec::new();
     let _ = tokio::time::timeout(
         Duration::from_secs(3),
-        tokio::io::AsyncReadExt::read_to_end(&mut s, &mut out),
+        tokio::io::AsyncReadExt::read_to_end(s, &mut out),
     )
     .await;
     String::from_utf8_lossy(&out).into_owned()
@@ -674,16 +679,8 @@ async fn stall_after(addr: SocketAddr, head: &[u8], first: &[u8]) -> (String, Du
     s.write_all(head).await.unwrap();
     s.write_all(first).await.unwrap();
     let started = Instant::now();
-    let mut out = Vec::new();
-    let _ = tokio::time::timeout(
-        Duration::from_secs(3),
-        tokio::io::AsyncReadExt::read_to_end(&mut s, &mut out),
-    )
-    .await;
-    (
-        String::from_utf8_lossy(&out).into_owned(),
-        started.elapsed(),
-    )
+    let out = read_to_close(&mut s).await;
+    (out, started.elapsed())
 }
 
 #[tokio::test]
@@ -735,13 +732,7 @@ async fn slow_streamed_upload_is_not_cut_by_the_request_timeout() {
         s.write_all(b"abcde").await.unwrap();
         tokio::time::sleep(Duration::from_millis(120)).await;
     }
-    let mut out = Vec::new();
-    let _ = tokio::time::timeout(
-        Duration::from_secs(3),
-        tokio::io::AsyncReadExt::read_to_end(&mut s, &mut out),
-    )
-    .await;
-    let out = String::from_utf8_lossy(&out);
+    let out = read_to_close(&mut s).await;
     assert_eq!(statuses(&out), [200], "{out}");
     let seen = b.requests();
     assert_eq!(seen.len(), 1);
