@@ -179,13 +179,14 @@ impl Gateway {
         }
         let admin_sock = take(config.admin.listen)?;
         let (drain_tx, _) = watch::channel(false);
-        let live = Live::build(config, 1, None, options.phases.clone());
+        let metrics = Metrics::default();
+        let live = Live::build(config, 1, None, options.phases.clone(), &metrics);
         let mut sockets = Vec::new();
         let mut listeners = Vec::new();
         let mut accepting = Vec::new();
         let shared = Arc::new(Shared {
             live: ArcSwap::from_pointee(live),
-            metrics: Metrics::default(),
+            metrics,
             sink,
             draining: AtomicBool::new(false),
             drain_tx,
@@ -280,7 +281,13 @@ impl Gateway {
             );
         }
         let generation = old.generation + 1;
-        let live = Live::build(config, generation, Some(&old), self.shared.phases.clone());
+        let live = Live::build(
+            config,
+            generation,
+            Some(&old),
+            self.shared.phases.clone(),
+            &self.shared.metrics,
+        );
         self.shared.live.store(Arc::new(live));
         self.shared
             .metrics

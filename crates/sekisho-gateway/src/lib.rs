@@ -22,4 +22,4 @@ pub mod upgrade;
 mod upstream;
 
 pub use gateway::{Gateway, GatewayError, Options};
-pub use phase::{Flow, Phase, RequestCtx};
+pub use phase::{Flow, Phase, RequestCtx, RequestId};

@@ -288,10 +288,15 @@ fn parse_error_event(
     };
     let since = meter.since_mark();
     shared.metrics.parse_errors.fetch_add(1, Ordering::Relaxed);
-    shared.metrics.request("", status, since.started.elapsed());
+    shared
+        .live
+        .load()
+        .unrouted
+        .stats
+        .record(status, since.started.elapsed());
     let Some(sink) = &shared.sink else { return };
     let mut ev = Event::new();
-    ev.request_id = crate::forwarded::new_request_id();
+    ev.request_id = crate::forwarded::new_request_id().to_string();
     ev.client_ip = conn.peer.ip().to_string();
     ev.protocol = "HTTP/1.1".into();
     ev.status = status;

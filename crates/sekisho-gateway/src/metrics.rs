@@ -1,10 +1,10 @@
 //! Counters for `/metrics`, in the Prometheus text format (hand-written: a few families
 //! do not justify a metrics framework on the request path).
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 /// Upper bounds of the latency histogram buckets, in seconds.
@@ -12,18 +12,52 @@ const BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
-#[derive(Default)]
-struct RouteStats {
-    by_status: HashMap<u16, u64>,
-    buckets: Vec<u64>,
-    sum: f64,
-    count: u64,
+/// Statuses counted one by one; anything outside (never sent by hyper) counts as 599.
+const STATUSES: std::ops::RangeInclusive<u16> = 100..=599;
+
+/// One route's request counters. Atomics, so that counting a request takes no lock: the
+/// live configuration hands each route its `RouteStats` once, at load time.
+pub struct RouteStats {
+    by_status: Box<[AtomicU64]>,
+    buckets: [AtomicU64; BUCKETS.len()],
+    sum_us: AtomicU64,
+    count: AtomicU64,
+}
+
+impl RouteStats {
+    fn new() -> Self {
+        Self {
+            by_status: STATUSES.map(|_| AtomicU64::new(0)).collect(),
+            buckets: std::array::from_fn(|_| AtomicU64::new(0)),
+            sum_us: AtomicU64::new(0),
+            count: AtomicU64::new(0),
+        }
+    }
+
+    /// Counts one finished request.
+    pub fn record(&self, status: u16, latency: Duration) {
+        let i = usize::from(status.clamp(*STATUSES.start(), *STATUSES.end()) - STATUSES.start());
+        if let Some(n) = self.by_status.get(i) {
+            n.fetch_add(1, Ordering::Relaxed);
+        }
+        let secs = latency.as_secs_f64();
+        if let Some(i) = BUCKETS.iter().position(|&b| secs <= b) {
+            if let Some(b) = self.buckets.get(i) {
+                b.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        let us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
+        self.sum_us.fetch_add(us, Ordering::Relaxed);
+        self.count.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 /// Process-wide counters; the live config's gauges are added at render time.
 #[derive(Default)]
 pub struct Metrics {
-    routes: Mutex<HashMap<String, RouteStats>>,
+    /// By route name, kept across reloads so that counters only grow. `""`: requests no
+    /// route took (no match, refused before routing).
+    routes: Mutex<BTreeMap<String, Arc<RouteStats>>>,
     pub connections_total: AtomicU64,
     pub connections_refused: AtomicU64,
     pub reloads_ok: AtomicU64,
@@ -32,75 +66,66 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    /// Counts one finished request.
-    pub fn request(&self, route: &str, status: u16, latency: Duration) {
+    /// The counters of the route with this name, made on first use.
+    pub fn route(&self, name: &str) -> Arc<RouteStats> {
         let mut routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
-        let s = match routes.get_mut(route) {
-            Some(s) => s,
-            None => routes.entry(route.to_owned()).or_default(),
-        };
-        *s.by_status.entry(status).or_insert(0) += 1;
-        if s.buckets.is_empty() {
-            s.buckets = vec![0; BUCKETS.len()];
+        match routes.get(name) {
+            Some(s) => Arc::clone(s),
+            None => Arc::clone(
+                routes
+                    .entry(name.to_owned())
+                    .or_insert_with(|| Arc::new(RouteStats::new())),
+            ),
         }
-        let secs = latency.as_secs_f64();
-        if let Some(i) = BUCKETS.iter().position(|&b| secs <= b) {
-            if let Some(b) = s.buckets.get_mut(i) {
-                *b += 1;
-            }
-        }
-        s.sum += secs;
-        s.count += 1;
     }
 
-    /// Appends the request families.
+    /// Appends the request families (routes that have counted nothing yet are left out).
     pub fn render_requests(&self, out: &mut String) {
-        let routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut names: Vec<&String> = routes.keys().collect();
-        names.sort();
+        let routes: Vec<(String, Arc<RouteStats>)> = self
+            .routes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .filter(|(_, s)| get(&s.count) > 0)
+            .map(|(n, s)| (escape(n), Arc::clone(s)))
+            .collect();
         out.push_str("# HELP sekisho_requests_total Requests answered, by route and status.\n");
         out.push_str("# TYPE sekisho_requests_total counter\n");
-        for name in &names {
-            if let Some(s) = routes.get(*name) {
-                let mut st: Vec<_> = s.by_status.iter().collect();
-                st.sort();
-                for (status, n) in st {
+        for (r, s) in &routes {
+            for (status, n) in STATUSES.zip(s.by_status.iter()) {
+                let n = get(n);
+                if n > 0 {
                     let _ = writeln!(
                         out,
-                        "sekisho_requests_total{{route=\"{}\",status=\"{status}\"}} {n}",
-                        escape(name)
+                        "sekisho_requests_total{{route=\"{r}\",status=\"{status}\"}} {n}"
                     );
                 }
             }
         }
         out.push_str("# HELP sekisho_request_duration_seconds Whole-request latency, by route.\n");
         out.push_str("# TYPE sekisho_request_duration_seconds histogram\n");
-        for name in &names {
-            let Some(s) = routes.get(*name) else { continue };
+        for (r, s) in &routes {
             let mut cum = 0;
             for (b, n) in BUCKETS.iter().zip(&s.buckets) {
-                cum += n;
+                cum += get(n);
                 let _ = writeln!(
                     out,
-                    "sekisho_request_duration_seconds_bucket{{route=\"{}\",le=\"{b}\"}} {cum}",
-                    escape(name)
+                    "sekisho_request_duration_seconds_bucket{{route=\"{r}\",le=\"{b}\"}} {cum}"
                 );
             }
-            let r = escape(name);
+            let count = get(&s.count);
             let _ = writeln!(
                 out,
-                "sekisho_request_duration_seconds_bucket{{route=\"{r}\",le=\"+Inf\"}} {}",
-                s.count
+                "sekisho_request_duration_seconds_bucket{{route=\"{r}\",le=\"+Inf\"}} {count}"
+            );
+            let sum = get(&s.sum_us) as f64 / 1e6;
+            let _ = writeln!(
+                out,
+                "sekisho_request_duration_seconds_sum{{route=\"{r}\"}} {sum}"
             );
             let _ = writeln!(
                 out,
-                "sekisho_request_duration_seconds_sum{{route=\"{r}\"}} {}",
-                s.sum
-            );
-            let _ = writeln!(
-                out,
-                "sekisho_request_duration_seconds_count{{route=\"{r}\"}} {}",
-                s.count
+                "sekisho_request_duration_seconds_count{{route=\"{r}\"}} {count}"
             );
         }
     }

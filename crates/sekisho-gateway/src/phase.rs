@@ -7,7 +7,35 @@ use bytes::Bytes;
 use http::{request, response, StatusCode};
 use sekisho_events::{Decision, Event};
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::Instant;
+
+/// A request's id: a header value, so that it goes upstream and back to the client without
+/// a copy, and plain text (checked when it is made).
+#[derive(Debug, Clone)]
+pub struct RequestId(http::HeaderValue);
+
+impl RequestId {
+    /// Wraps a header value the caller has checked to be visible ASCII (a value that is
+    /// not would read as the empty string).
+    pub(crate) fn text(value: http::HeaderValue) -> Self {
+        Self(value)
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.0.to_str().unwrap_or_default()
+    }
+
+    pub fn header(&self) -> &http::HeaderValue {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for RequestId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// What a phase wants to happen next.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,7 +51,7 @@ pub enum Flow {
 #[derive(Debug)]
 pub struct RequestCtx {
     /// Generated, or propagated from the client's request-id header.
-    pub request_id: String,
+    pub request_id: RequestId,
     /// The TCP peer.
     pub peer: SocketAddr,
     /// The real client after the trusted-proxy walk of `X-Forwarded-For`/`Forwarded`.
@@ -31,9 +59,9 @@ pub struct RequestCtx {
     /// Whether the client connection is TLS.
     pub tls: bool,
     /// Name of the matched route; empty until routing ran or when nothing matched.
-    pub route: String,
-    /// `host:port` of the upstream endpoint that answered, once known.
-    pub upstream: String,
+    pub route: Arc<str>,
+    /// `host:port` of the upstream endpoint that answered, once known; empty before.
+    pub upstream: Arc<str>,
     /// When the request's head was handed to the pipeline.
     pub started: Instant,
     /// Decisions so far, in pipeline order; they end up in the request's event.

@@ -52,24 +52,20 @@ pub(crate) async fn handle(
         peer: conn.peer,
         client_ip,
         tls: conn.tls.is_some(),
-        route: String::new(),
-        upstream: String::new(),
+        route: Arc::clone(&live.unrouted.name),
+        upstream: Arc::clone(&live.unrouted.name),
         started: Instant::now(),
         decisions: Vec::new(),
     };
-    // The event's request fields are filled only when something reads them (the event
-    // sink or a phase's logging step); the metrics need just route, status and latency.
-    let mut ev = if shared.sink.is_some() || !live.phases.is_empty() {
-        event_skeleton(&ctx, &conn, &parts)
-    } else {
-        Event::default()
-    };
-    let done = Done {
+    // The event is made only when something reads it (the event sink or a phase's logging
+    // step); the metrics need just the route, the status and the latency.
+    let mut ev = (shared.sink.is_some() || !live.phases.is_empty())
+        .then(|| Box::new(event_skeleton(&ctx, &conn, &parts)));
+    let mut done = Done {
         shared: &shared,
         live: &live,
         h1: parts.version < Version::HTTP_2,
-        // Made once: the upstream request and the response both carry it.
-        request_id: HeaderValue::from_str(&ctx.request_id).ok(),
+        route: None,
     };
 
     // 3. Strict HTTP checks hyper does not make, before anything looks at the request:
@@ -80,11 +76,14 @@ pub(crate) async fn handle(
     }
 
     // 4. Route: everything after depends on which route (limits, cluster, phases' scope).
-    let Some((_, route)) = route::find(&live.config.routes, &parts) else {
+    let Some((route_index, route)) = route::find(&live.config.routes, &parts) else {
         ctx.decide("route", "deny", "", "no route matches");
         return done.reply(ctx, ev, StatusCode::NOT_FOUND, "no route", false);
     };
-    ctx.route.clone_from(&route.name);
+    if let Some(run) = live.routes.get(route_index) {
+        ctx.route = Arc::clone(&run.name);
+        done.route = Some(route_index);
+    }
 
     // 5. Header phases, in list order: identity (who is calling) → access policy (may
     //    they) → rate limits (how often) → WAF phase 1. Cheapest refusals first, and all
@@ -126,7 +125,7 @@ pub(crate) async fn handle(
             }
         }
     };
-    if let Outgoing::Buffered(b) = &body {
+    if let (Outgoing::Buffered(b), Some(ev)) = (&body, &mut ev) {
         ev.bytes_in += b.len() as u64;
     }
 
@@ -177,7 +176,6 @@ pub(crate) async fn handle(
         &conn,
         &server.trusted_proxies,
         &live.request_id_header,
-        done.request_id.as_ref(),
     );
 
     // 10. Upstream: load balancing, passive ejection, retries of idempotent requests
@@ -194,7 +192,6 @@ pub(crate) async fn handle(
             return done.reply(ctx, ev, status, &reason, false);
         }
     };
-    ev.upstream.clone_from(&ctx.upstream);
 
     // 11–13. Response headers and body phases, then the event (in `respond`).
     done.respond(ctx, ev, route, resp)
@@ -337,7 +334,6 @@ fn prepare_upstream(
     conn: &ConnInfo,
     trusted: &[sekisho_config::Cidr],
     request_id_header: &HeaderName,
-    request_id_value: Option<&HeaderValue>,
 ) {
     // Origin form for the upstream; rebuilt only when the route rewrites the path.
     let pq = if route.rewrite.is_some() || parts.uri.scheme().is_some() {
@@ -367,9 +363,9 @@ fn prepare_upstream(
     let peer = conn.peer.ip();
     let peer_trusted = trusted.iter().any(|c| c.contains(peer));
     forwarded::set_forwarding(&mut parts.headers, &conn.peer_text, peer_trusted, ctx.tls);
-    if let Some(v) = request_id_value {
-        parts.headers.insert(request_id_header.clone(), v.clone());
-    }
+    parts
+        .headers
+        .insert(request_id_header.clone(), ctx.request_id.header().clone());
 }
 
 fn apply_ops(headers: &mut http::HeaderMap, ops: &sekisho_config::HeaderOps) {
@@ -477,7 +473,7 @@ async fn forward(
         )
         .await;
         ep.in_flight.fetch_sub(1, Ordering::Relaxed);
-        ctx.upstream.clone_from(&ep.label);
+        ctx.upstream = Arc::clone(&ep.label);
         match r {
             Ok(Ok(resp)) => {
                 let s = resp.status();
@@ -556,7 +552,7 @@ async fn answer_within<F: std::future::Future>(
 /// A request's first fields, as the event records them before any rewrite.
 fn event_skeleton(ctx: &RequestCtx, conn: &ConnInfo, parts: &http::request::Parts) -> Event {
     let mut ev = Event::new();
-    ev.request_id.clone_from(&ctx.request_id);
+    ev.request_id = ctx.request_id.as_str().to_owned();
     ev.client_ip = match conn.peer_text.to_str() {
         Ok(peer) if ctx.client_ip == conn.peer.ip() => peer.to_owned(),
         _ => ctx.client_ip.to_string(),
@@ -603,15 +599,19 @@ struct Done<'a> {
     shared: &'a Arc<Shared>,
     live: &'a Arc<Live>,
     h1: bool,
-    request_id: Option<HeaderValue>,
+    /// Index of the matched route in `live.routes` (for its counters).
+    route: Option<usize>,
 }
+
+/// The request's event, when something reads it (see [`handle`]).
+type EventSlot = Option<Box<Event>>;
 
 impl Done<'_> {
     /// A response the gateway makes itself (error or refusal).
     fn reply(
         &self,
         ctx: RequestCtx,
-        ev: Event,
+        ev: EventSlot,
         status: StatusCode,
         text: &str,
         close: bool,
@@ -623,7 +623,7 @@ impl Done<'_> {
     fn phase_reply(
         &self,
         ctx: RequestCtx,
-        ev: Event,
+        ev: EventSlot,
         status: StatusCode,
         text: Bytes,
         close: bool,
@@ -634,7 +634,7 @@ impl Done<'_> {
     fn own(
         &self,
         ctx: RequestCtx,
-        ev: Event,
+        ev: EventSlot,
         status: StatusCode,
         text: Bytes,
         close: bool,
@@ -658,7 +658,7 @@ impl Done<'_> {
     fn respond(
         &self,
         mut ctx: RequestCtx,
-        ev: Event,
+        ev: EventSlot,
         route: &Route,
         resp: Response<RespBody>,
     ) -> Response<RespBody> {
@@ -680,34 +680,41 @@ impl Done<'_> {
     fn finish(
         &self,
         ctx: RequestCtx,
-        mut ev: Event,
+        mut ev: EventSlot,
         resp: Response<RespBody>,
     ) -> Response<RespBody> {
         let (mut parts, body) = resp.into_parts();
-        if let Some(v) = &self.request_id {
-            parts
-                .headers
-                .insert(self.live.request_id_header.clone(), v.clone());
-        }
+        parts.headers.insert(
+            self.live.request_id_header.clone(),
+            ctx.request_id.header().clone(),
+        );
         if self.h1 && self.shared.draining.load(Ordering::Relaxed) {
             parts
                 .headers
                 .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
         }
-        ev.status = parts.status.as_u16();
-        ev.route.clone_from(&ctx.route);
-        ev.upstream.clone_from(&ctx.upstream);
-        ev.decisions = ctx.decisions;
-        let head: usize = parts
-            .headers
-            .iter()
-            .map(|(k, v)| k.as_str().len() + v.len() + 4)
-            .sum();
+        let status = parts.status.as_u16();
+        let mut head = 0;
+        if let Some(ev) = &mut ev {
+            ev.status = status;
+            ev.route = ctx.route.to_string();
+            ev.upstream = ctx.upstream.to_string();
+            ev.decisions = ctx.decisions;
+            head = parts
+                .headers
+                .iter()
+                .map(|(k, v)| k.as_str().len() + v.len() + 4)
+                .sum::<usize>() as u64
+                + 17;
+        }
         let observer = EventObserver {
             shared: Arc::clone(self.shared),
             live: Arc::clone(self.live),
-            event: Some(ev),
-            head: head as u64 + 17,
+            event: ev,
+            route: self.route,
+            status,
+            ended: false,
+            head,
             started: ctx.started,
         };
         Response::from_parts(parts, Observed::new(body, observer).boxed_unsync())
@@ -719,7 +726,11 @@ impl Done<'_> {
 struct EventObserver {
     shared: Arc<Shared>,
     live: Arc<Live>,
-    event: Option<Event>,
+    event: EventSlot,
+    route: Option<usize>,
+    status: u16,
+    ended: bool,
+    /// Size of the response head, for the event's `bytes_out`.
     head: u64,
     started: Instant,
 }
@@ -735,11 +746,19 @@ impl BodyObserver for EventObserver {
     }
 
     fn end(&mut self, bytes: u64, complete: bool) {
+        if std::mem::replace(&mut self.ended, true) {
+            return;
+        }
+        let latency = self.started.elapsed();
+        let run = self
+            .route
+            .and_then(|i| self.live.routes.get(i))
+            .unwrap_or(&self.live.unrouted);
+        run.stats.record(self.status, latency);
         let Some(mut ev) = self.event.take() else {
             return;
         };
         // 13. The event: exactly one per request, whatever happened above.
-        let latency = self.started.elapsed();
         ev.latency_us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
         ev.bytes_out = self.head + bytes;
         if !complete {
@@ -753,9 +772,8 @@ impl BodyObserver for EventObserver {
         for phase in &self.live.phases {
             phase.logging(&mut ev);
         }
-        self.shared.metrics.request(&ev.route, ev.status, latency);
         if let Some(sink) = &self.shared.sink {
-            sink.emit(ev);
+            sink.emit(*ev);
         }
     }
 }

@@ -25,7 +25,7 @@ pub fn spawn_health_checks(cluster: &Arc<ClusterState>) {
             let Some(c) = weak.upgrade() else { return };
             for (i, e) in c.endpoints.iter().enumerate() {
                 let good = match http::Request::get(hc.path.as_str())
-                    .header(http::header::HOST, e.label.as_str())
+                    .header(http::header::HOST, &*e.label)
                     .header("user-agent", "sekisho-health")
                     .body::<RespBody>(empty())
                 {

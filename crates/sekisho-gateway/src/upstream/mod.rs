@@ -21,7 +21,7 @@ use std::time::Instant;
 pub struct Endpoint {
     pub addr: SocketAddr,
     /// `addr` as text, for events and decisions (formatted once, not per request).
-    pub label: String,
+    pub label: Arc<str>,
     /// Its keep-alive connections.
     pub pool: Arc<Pool>,
     /// Active health checks' verdict; true until checks say otherwise.
@@ -57,7 +57,7 @@ impl ClusterState {
                 let prev = previous.and_then(|p| p.endpoints.iter().find(|e| e.addr == addr));
                 Endpoint {
                     addr,
-                    label: addr.to_string(),
+                    label: Arc::from(addr.to_string()),
                     pool: Pool::start(
                         addr,
                         config.connect_timeout,
