@@ -185,12 +185,11 @@ pub fn new_request_id() -> RequestId {
     });
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     const HEX: &[u8; 16] = b"0123456789abcdef";
+    let id = (u128::from(mix(n ^ k1)) << 64) | u128::from(mix(n.wrapping_add(k2)));
     let mut text = [0u8; 32];
-    let words = [mix(n ^ k1), mix(n.wrapping_add(k2))];
-    for (i, out) in text.iter_mut().enumerate() {
-        let word = words.get(i / 16).copied().unwrap_or(0);
-        let nibble = (word >> ((15 - i % 16) * 4)) & 0xf;
-        *out = HEX.get(nibble as usize).copied().unwrap_or(b'0');
+    for (pair, byte) in text.chunks_exact_mut(2).zip(id.to_be_bytes()) {
+        let digit = |v: u8| HEX.get(usize::from(v)).copied().unwrap_or(b'0');
+        pair.copy_from_slice(&[digit(byte >> 4), digit(byte & 0xf)]);
     }
     // Hex digits are a valid header value and text: neither fallback is ever taken.
     let value =

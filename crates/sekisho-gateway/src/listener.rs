@@ -5,7 +5,6 @@ use crate::gateway::{ConnGuard, Shared};
 use crate::strict::{HeadScanner, Verdicts};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
 use sekisho_events::{Decision, Event, TlsInfo};
 use std::convert::Infallible;
 use std::future::Future;
@@ -113,10 +112,29 @@ async fn serve(
     };
     let verdicts = Arc::new(Verdicts::default());
     let meter = Arc::new(Meter::new(started));
-    let io = Watched {
+    let mut io = Watched {
         inner: io,
         scanner: HeadScanner::new(server.max_header_bytes, Arc::clone(&verdicts)),
         meter: Arc::clone(&meter),
+        replay: Vec::new(),
+    };
+    // HTTP/2 when ALPN chose it, or (plain or without ALPN) when the client opens with
+    // the HTTP/2 preface (prior knowledge); HTTP/1 otherwise. The first bytes are read
+    // here, bounded like a request head, and handed back to hyper.
+    let h2 = match tls_info.as_ref().map(|t| t.alpn.as_str()) {
+        Some("h2") => true,
+        Some("http/1.1") => false,
+        _ => {
+            let mut drain = shared.drain_tx.subscribe();
+            tokio::select! {
+                r = tokio::time::timeout(server.header_read_timeout, io.sniff_h2()) => match r {
+                    Ok(Ok(h2)) => h2,
+                    _ => return,
+                },
+                // Nothing asked yet: a draining gateway just closes the connection.
+                () = draining(&mut drain) => return,
+            }
+        }
     };
     let conn = Arc::new(ConnInfo {
         peer,
@@ -125,17 +143,8 @@ async fn serve(
         tls: tls_info,
         verdicts,
     });
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(server.header_read_timeout)
-        .max_buf_size(server.max_header_bytes)
-        .keep_alive(true);
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .max_header_list_size(u32::try_from(server.max_header_bytes).unwrap_or(u32::MAX));
+    let max_header_bytes = server.max_header_bytes;
+    let header_read_timeout = server.header_read_timeout;
     drop(live);
     let svc_shared = Arc::clone(&shared);
     let svc_conn = Arc::clone(&conn);
@@ -164,19 +173,110 @@ async fn serve(
             Ok::<_, Infallible>(resp)
         }
     });
-    let connection = builder.serve_connection(TokioIo::new(io), service);
-    tokio::pin!(connection);
-    let mut drain = shared.drain_tx.subscribe();
-    let result = tokio::select! {
-        r = connection.as_mut() => r,
-        () = draining(&mut drain) => {
-            // HTTP/1: finish the request in flight, then close; HTTP/2: GOAWAY.
-            connection.as_mut().graceful_shutdown();
-            connection.as_mut().await
-        }
+    let io = TokioIo::new(io);
+    let result = if h2 {
+        let connection = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+            .timer(TokioTimer::new())
+            .max_header_list_size(u32::try_from(max_header_bytes).unwrap_or(u32::MAX))
+            .serve_connection(io, service);
+        until_done(connection, &shared).await
+    } else {
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(header_read_timeout)
+            .max_buf_size(max_header_bytes)
+            .keep_alive(true)
+            .serve_connection(io, service);
+        until_done(connection, &shared).await
     };
     if let Err(e) = result {
-        parse_error_event(&shared, &conn, &*e, &meter);
+        parse_error_event(&shared, &conn, &e, &meter);
+    }
+}
+
+/// A served connection that can be asked to finish gracefully.
+trait Graceful: Future<Output = hyper::Result<()>> {
+    fn graceful(self: Pin<&mut Self>);
+}
+
+impl<I, S, B> Graceful for hyper::server::conn::http1::Connection<I, S>
+where
+    S: hyper::service::HttpService<hyper::body::Incoming, ResBody = B>,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    I: hyper::rt::Read + hyper::rt::Write + Unpin,
+    B: hyper::body::Body + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    fn graceful(self: Pin<&mut Self>) {
+        self.graceful_shutdown();
+    }
+}
+
+impl<I, S, B, E> Graceful for hyper::server::conn::http2::Connection<I, S, E>
+where
+    S: hyper::service::HttpService<hyper::body::Incoming, ResBody = B>,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    I: hyper::rt::Read + hyper::rt::Write + Unpin,
+    B: hyper::body::Body + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    E: hyper::rt::bounds::Http2ServerConnExec<S::Future, B>,
+{
+    fn graceful(self: Pin<&mut Self>) {
+        self.graceful_shutdown();
+    }
+}
+
+/// Serves a connection to its end; once the gateway drains, asks it to finish gracefully
+/// (HTTP/1: the request in flight, then close; HTTP/2: GOAWAY).
+async fn until_done<C: Graceful>(connection: C, shared: &Shared) -> hyper::Result<()> {
+    tokio::pin!(connection);
+    let mut drain = DrainWatch::new(shared);
+    std::future::poll_fn(|cx| {
+        if drain.begins(cx) {
+            connection.as_mut().graceful();
+        }
+        connection.as_mut().poll(cx)
+    })
+    .await
+}
+
+/// Tells a connection's task when the gateway starts draining. The drain wakes the task
+/// (`ConnTracker::watch_drain`); between wake-ups the check is one atomic load per poll,
+/// where a `select!` on a watch receiver would poll the receiver on every wake-up.
+struct DrainWatch<'a> {
+    shared: &'a Shared,
+    key: Option<u64>,
+    seen: bool,
+}
+
+impl<'a> DrainWatch<'a> {
+    fn new(shared: &'a Shared) -> Self {
+        Self {
+            shared,
+            key: None,
+            seen: false,
+        }
+    }
+
+    /// True once: on the first poll after the drain began.
+    fn begins(&mut self, cx: &Context<'_>) -> bool {
+        if self.key.is_none() {
+            // Registered before the flag is read: a drain that starts in between wakes us.
+            self.key = Some(self.shared.conns.watch_drain(cx.waker()));
+        }
+        if self.seen || !self.shared.draining.load(Ordering::SeqCst) {
+            return false;
+        }
+        self.seen = true;
+        true
+    }
+}
+
+impl Drop for DrainWatch<'_> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key {
+            self.shared.conns.unwatch_drain(key);
+        }
     }
 }
 
@@ -449,6 +549,37 @@ struct Watched<T> {
     inner: T,
     scanner: HeadScanner,
     meter: Arc<Meter>,
+    /// Bytes read before hyper took over (protocol sniffing), given to hyper first.
+    replay: Vec<u8>,
+}
+
+/// What an HTTP/2 client with prior knowledge sends first.
+const H2_PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+impl<T: AsyncRead + Unpin> Watched<T> {
+    /// Reads until the first bytes are the HTTP/2 preface (true) or cannot be (false). The
+    /// bytes read are kept for hyper.
+    async fn sniff_h2(&mut self) -> io::Result<bool> {
+        use tokio::io::AsyncReadExt;
+        let mut buf = [0u8; H2_PREFACE.len()];
+        let mut n = 0;
+        loop {
+            let Some(rest) = buf.get_mut(n..) else {
+                return Ok(false);
+            };
+            let k = self.read(rest).await?;
+            let seen = buf.get(..n + k).unwrap_or_default();
+            self.replay
+                .extend_from_slice(seen.get(n..).unwrap_or_default());
+            n += k;
+            if k == 0 || !H2_PREFACE.starts_with(seen) {
+                return Ok(false);
+            }
+            if n == H2_PREFACE.len() {
+                return Ok(true);
+            }
+        }
+    }
 }
 
 impl<T: AsyncRead + Unpin> AsyncRead for Watched<T> {
@@ -457,8 +588,15 @@ impl<T: AsyncRead + Unpin> AsyncRead for Watched<T> {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        let before = buf.filled().len();
         let this = &mut *self;
+        if !this.replay.is_empty() {
+            // Already scanned and counted when first read.
+            let k = this.replay.len().min(buf.remaining());
+            buf.put_slice(this.replay.get(..k).unwrap_or_default());
+            this.replay.drain(..k);
+            return Poll::Ready(Ok(()));
+        }
+        let before = buf.filled().len();
         let r = Pin::new(&mut this.inner).poll_read(cx, buf);
         if let Poll::Ready(Ok(())) = r {
             if let Some(new) = buf.filled().get(before..).filter(|n| !n.is_empty()) {

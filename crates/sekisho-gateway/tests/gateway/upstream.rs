@@ -767,3 +767,32 @@ async fn single_endpoint_connect_failure_is_retried() {
         .map_or(0, |d| d.iter().filter(|x| x["action"] == "retry").count());
     assert_eq!(retries, 1, "{ev}");
 }
+
+#[tokio::test]
+async fn silent_slow_and_idle_clients_are_cut_by_the_header_read_timeout() {
+    // The client that never sends a byte (before the protocol is even known), the one that
+    // sends half a head, and the idle keep-alive connection after a request: each is closed
+    // once `header_read_timeout` has passed, and none reaches the upstream.
+    let b = Backend::start("b").await;
+    let routes = "[server]\nheader_read_timeout = \"300ms\"\n\
+[[routes]]\nname = \"all\"\npath_prefix = \"/\"\ncluster = \"c\"\n";
+    let gw = Gw::start(&config(routes, &[b.addr], "")).await;
+    for (what, sent) in [
+        ("silent", &b""[..]),
+        ("half a head", &b"GET /x HTTP/1.1\r\nHost:"[..]),
+        ("P, as if HTTP/2 were coming", &b"P"[..]),
+    ] {
+        let (out, took) = stall_after(gw.addr, sent, b"").await;
+        assert!(
+            took < Duration::from_secs(2),
+            "{what}: took {took:?}: {out}"
+        );
+    }
+    let (out, took) = stall_after(gw.addr, b"GET /y HTTP/1.1\r\nHost: x\r\n\r\n", b"").await;
+    assert_eq!(statuses(&out), [200], "{out}");
+    assert!(
+        took < Duration::from_secs(2),
+        "idle keep-alive: took {took:?}"
+    );
+    assert_eq!(b.count(), 1);
+}
