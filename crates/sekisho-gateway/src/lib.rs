@@ -16,7 +16,8 @@ mod metrics;
 mod phase;
 pub mod pipeline;
 mod route;
-mod strict;
+#[doc(hidden)] // public for the fuzz target only
+pub mod strict;
 mod tls;
 pub mod upgrade;
 mod upstream;

@@ -11,7 +11,7 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Instant;
@@ -28,6 +28,50 @@ pub struct ConnInfo {
     pub tls: Option<TlsInfo>,
     /// Strict-parse verdicts for this connection's HTTP/1 request heads.
     pub verdicts: Arc<Verdicts>,
+    /// Whether a request is in flight, and since when the connection has had none.
+    pub idle: IdleClock,
+}
+
+/// How long a connection has had no request in flight: what the header read timeout
+/// bounds (an idle keep-alive connection, or a head that does not arrive in time).
+#[derive(Debug)]
+pub struct IdleClock {
+    since: Instant,
+    in_flight: AtomicU32,
+    /// When the last request ended, in µs after `since` (0: none yet).
+    idle_at_us: AtomicU64,
+}
+
+impl IdleClock {
+    fn new(since: Instant) -> Self {
+        Self {
+            since,
+            in_flight: AtomicU32::new(0),
+            idle_at_us: AtomicU64::new(0),
+        }
+    }
+
+    /// A request head went to the pipeline.
+    fn busy(&self) {
+        self.in_flight.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// A request ended (its response was sent or abandoned) at `now`.
+    pub fn done(&self, now: Instant) {
+        let us = u64::try_from(now.saturating_duration_since(self.since).as_micros());
+        self.idle_at_us
+            .store(us.unwrap_or(u64::MAX), Ordering::Release);
+        self.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    /// When the connection is overdue if nothing arrives; `None` while a request is in flight.
+    fn overdue_at(&self, limit: std::time::Duration) -> Option<Instant> {
+        if self.in_flight.load(Ordering::Acquire) > 0 {
+            return None;
+        }
+        let idle_at = std::time::Duration::from_micros(self.idle_at_us.load(Ordering::Acquire));
+        Some(self.since + idle_at + limit)
+    }
 }
 
 trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -142,6 +186,7 @@ async fn serve(
             .unwrap_or(http::HeaderValue::from_static("")),
         tls: tls_info,
         verdicts,
+        idle: IdleClock::new(started),
     });
     let max_header_bytes = server.max_header_bytes;
     let header_read_timeout = server.header_read_timeout;
@@ -152,6 +197,7 @@ async fn serve(
     let home = Arc::new(std::sync::Mutex::new(None));
     let service = service_fn(move |req| {
         svc_meter.mark();
+        svc_conn.idle.busy();
         let shared = Arc::clone(&svc_shared);
         let conn = Arc::clone(&svc_conn);
         let guard = Arc::clone(&guard);
@@ -179,15 +225,16 @@ async fn serve(
             .timer(TokioTimer::new())
             .max_header_list_size(u32::try_from(max_header_bytes).unwrap_or(u32::MAX))
             .serve_connection(io, service);
-        until_done(connection, &shared).await
+        until_done(connection, &shared, None).await
     } else {
+        // No header read timeout of hyper's (a timer per request): `HeadTimer` is one per
+        // connection.
         let connection = hyper::server::conn::http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(header_read_timeout)
             .max_buf_size(max_header_bytes)
             .keep_alive(true)
             .serve_connection(io, service);
-        until_done(connection, &shared).await
+        let timer = HeadTimer::new(header_read_timeout, &conn.idle);
+        until_done(connection, &shared, Some(timer)).await
     };
     if let Err(e) = result {
         parse_error_event(&shared, &conn, &e, &meter);
@@ -227,17 +274,100 @@ where
 }
 
 /// Serves a connection to its end; once the gateway drains, asks it to finish gracefully
-/// (HTTP/1: the request in flight, then close; HTTP/2: GOAWAY).
-async fn until_done<C: Graceful>(connection: C, shared: &Shared) -> hyper::Result<()> {
+/// (HTTP/1: the request in flight, then close; HTTP/2: GOAWAY). An HTTP/1 connection is
+/// closed when its `timer` finds it overdue.
+async fn until_done<C: Graceful>(
+    connection: C,
+    shared: &Shared,
+    mut timer: Option<HeadTimer<'_>>,
+) -> hyper::Result<()> {
     tokio::pin!(connection);
     let mut drain = DrainWatch::new(shared);
     std::future::poll_fn(|cx| {
         if drain.begins(cx) {
             connection.as_mut().graceful();
         }
+        if timer.as_mut().is_some_and(|t| t.overdue(cx)) {
+            // Closed without an answer, as hyper's own header read timeout does.
+            return Poll::Ready(Ok(()));
+        }
         connection.as_mut().poll(cx)
     })
     .await
+}
+
+/// The header read timeout of an HTTP/1 connection: it is overdue once it has had no request
+/// in flight for `limit` (see [`IdleClock`]). One timer per connection, re-armed only when
+/// it fires (at most once per `limit`): hyper's own is made and dropped with every request.
+struct HeadTimer<'a> {
+    limit: std::time::Duration,
+    idle: &'a IdleClock,
+    sleep: Pin<Box<tokio::time::Sleep>>,
+    wake: Arc<TimerWake>,
+    armed: bool,
+}
+
+/// The timer's waker: marks that the timer fired, then wakes the connection's task, so that
+/// the task's other wake-ups need not poll the timer.
+#[derive(Default)]
+struct TimerWake {
+    fired: AtomicBool,
+    task: std::sync::OnceLock<std::task::Waker>,
+}
+
+impl std::task::Wake for TimerWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.fired.store(true, Ordering::SeqCst);
+        if let Some(w) = self.task.get() {
+            w.wake_by_ref();
+        }
+    }
+}
+
+impl<'a> HeadTimer<'a> {
+    fn new(limit: std::time::Duration, idle: &'a IdleClock) -> Self {
+        Self {
+            limit,
+            idle,
+            sleep: Box::pin(tokio::time::sleep(limit)),
+            wake: Arc::default(),
+            armed: false,
+        }
+    }
+
+    /// Whether the connection is overdue. Looks only when the timer fired (or on the first
+    /// poll, to arm it), then re-arms it for the next moment the connection could be overdue.
+    fn overdue(&mut self, cx: &Context<'_>) -> bool {
+        if self.armed && !self.wake.fired.swap(false, Ordering::SeqCst) {
+            return false;
+        }
+        if !self.armed {
+            let _ = self.wake.task.set(cx.waker().clone());
+            self.armed = true;
+        }
+        let waker = std::task::Waker::from(Arc::clone(&self.wake));
+        let mut timer_cx = Context::from_waker(&waker);
+        // Twice at most: a deadline already past either is overdue or moves to the future.
+        for _ in 0..2 {
+            let now = Instant::now();
+            let at = match self.idle.overdue_at(self.limit) {
+                Some(at) if at <= now => return true,
+                Some(at) => at,
+                None => now + self.limit,
+            };
+            self.sleep
+                .as_mut()
+                .reset(tokio::time::Instant::from_std(at));
+            if self.sleep.as_mut().poll(&mut timer_cx).is_pending() {
+                return false;
+            }
+        }
+        false
+    }
 }
 
 /// Tells a connection's task when the gateway starts draining. The drain wakes the task

@@ -68,6 +68,7 @@ pub(crate) async fn handle(
     let mut done = Done {
         shared: &shared,
         live: &live,
+        conn: &conn,
         h1: parts.version < Version::HTTP_2,
         route: None,
     };
@@ -107,19 +108,7 @@ pub(crate) async fn handle(
             ctx.decide("body", "deny", "", TOO_LARGE);
             return done.reply(ctx, ev, StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE, true);
         }
-        // The upstream's `request_timeout` starts once the body is all sent (`done`): a long
-        // upload is bounded by the slow-body guard between reads, not by it.
-        let (done_tx, done) = tokio::sync::oneshot::channel();
-        let body = ReadTimeout::new(body, server.body_read_timeout).with_done(done_tx);
-        Outgoing::Stream(
-            Limited::new(
-                body,
-                usize::try_from(route.max_body_bytes).unwrap_or(usize::MAX),
-            )
-            .map_err(|e| -> crate::body::BoxError { Box::new(ClientBodyError(e)) })
-            .boxed_unsync(),
-            done,
-        )
+        streamed(body, route.max_body_bytes, server.body_read_timeout)
     } else {
         match read_body(body, &parts, route.max_body_bytes, server.body_read_timeout).await {
             Ok(b) => Outgoing::Buffered(b),
@@ -149,11 +138,7 @@ pub(crate) async fn handle(
             body,
             content_type,
         } => {
-            let mut resp = Response::new(full(body.clone()));
-            *resp.status_mut() = StatusCode::from_u16(*status).unwrap_or(StatusCode::OK);
-            if let Ok(v) = HeaderValue::from_str(content_type) {
-                resp.headers_mut().insert(http::header::CONTENT_TYPE, v);
-            }
+            let resp = fixed_response(*status, body, content_type);
             return done.respond(ctx, ev, route, resp);
         }
         Action::Cluster(i) => match live.clusters.get(*i) {
@@ -201,6 +186,34 @@ pub(crate) async fn handle(
     done.respond(ctx, ev, route, resp)
 }
 
+/// A streamed request body: the upstream's `request_timeout` starts once it is all sent (the
+/// receiver hears it), so a long upload is bounded by the slow-body guard between reads
+/// (`idle`), not by that timeout; beyond `limit` bytes it fails (413).
+// Not inlined, like the other steps off the usual path (error answers, fixed answers):
+// `handle` stays small, and so does the code a usual request runs through.
+#[inline(never)]
+fn streamed(body: Incoming, limit: u64, idle: std::time::Duration) -> Outgoing {
+    let (done_tx, done) = tokio::sync::oneshot::channel();
+    let body = ReadTimeout::new(body, idle).with_done(done_tx);
+    Outgoing::Stream(
+        Limited::new(body, usize::try_from(limit).unwrap_or(usize::MAX))
+            .map_err(|e| -> crate::body::BoxError { Box::new(ClientBodyError(e)) })
+            .boxed_unsync(),
+        done,
+    )
+}
+
+/// A fixed route's answer.
+#[inline(never)]
+fn fixed_response(status: u16, body: &str, content_type: &str) -> Response<RespBody> {
+    let mut resp = Response::new(full(body.to_owned()));
+    *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    if let Ok(v) = HeaderValue::from_str(content_type) {
+        resp.headers_mut().insert(http::header::CONTENT_TYPE, v);
+    }
+    resp
+}
+
 /// The request body as it goes upstream.
 enum Outgoing {
     Buffered(Bytes),
@@ -239,6 +252,7 @@ impl std::error::Error for ClientBodyError {
 }
 
 /// Whether an upstream request failed because of the client's body, and how to answer.
+#[cold]
 fn client_body_failure(
     e: &(dyn std::error::Error + 'static),
 ) -> Option<(StatusCode, &'static str)> {
@@ -249,6 +263,7 @@ fn client_body_failure(
 }
 
 /// How to answer a client whose body failed, from the errors of the failure's chain.
+#[cold]
 fn body_failure<'a>(
     chain: &mut dyn Iterator<Item = &'a (dyn std::error::Error + 'static)>,
 ) -> (StatusCode, &'static str) {
@@ -492,12 +507,7 @@ async fn forward(
                 if !retry {
                     return last;
                 }
-                ctx.decide(
-                    "upstream",
-                    "retry",
-                    "",
-                    &format!("`{}` answered {s}", ep.addr),
-                );
+                ctx.decide("upstream", "retry", "", &answered(ep.addr, s));
             }
             Ok(Err(Failed {
                 error: e,
@@ -510,12 +520,7 @@ async fn forward(
                     }
                 }
                 cluster.record(i, false);
-                let what = if e.is_connect() {
-                    "connect to"
-                } else {
-                    "request to"
-                };
-                let reason = format!("{what} `{}` failed", ep.addr);
+                let reason = failed(ep.addr, &e);
                 if more && (unsent.is_some() || parts.is_some()) {
                     ctx.decide("upstream", "retry", "", &reason);
                 }
@@ -525,16 +530,35 @@ async fn forward(
                 cluster.record(i, false);
                 return Err(Refusal::Upstream(
                     StatusCode::GATEWAY_TIMEOUT,
-                    format!(
-                        "`{}` did not answer in {:?}",
-                        ep.addr, cluster.config.request_timeout
-                    ),
+                    no_answer(ep.addr, cluster.config.request_timeout),
                 ));
             }
         }
         exclude = Some(i);
     }
     last
+}
+
+// The reasons of upstream failures, for decisions and answers: out of line, since a usual
+// request never needs them.
+#[cold]
+fn answered(addr: std::net::SocketAddr, status: StatusCode) -> String {
+    format!("`{addr}` answered {status}")
+}
+
+#[cold]
+fn failed(addr: std::net::SocketAddr, e: &SendError) -> String {
+    let what = if e.is_connect() {
+        "connect to"
+    } else {
+        "request to"
+    };
+    format!("{what} `{addr}` failed")
+}
+
+#[cold]
+fn no_answer(addr: std::net::SocketAddr, limit: std::time::Duration) -> String {
+    format!("`{addr}` did not answer in {limit:?}")
 }
 
 /// Waits for the upstream's answer (`send`) at most `limit` from when the request body has
@@ -556,6 +580,7 @@ async fn answer_within<F: std::future::Future>(
 }
 
 /// A request's first fields, as the event records them before any rewrite.
+#[inline(never)]
 fn event_skeleton(ctx: &RequestCtx, conn: &ConnInfo, parts: &http::request::Parts) -> Event {
     let mut ev = Event::new();
     ev.request_id = ctx.request_id.as_str().to_owned();
@@ -604,6 +629,7 @@ fn protocol_name(v: Version) -> &'static str {
 struct Done<'a> {
     shared: &'a Arc<Shared>,
     live: &'a Arc<Live>,
+    conn: &'a Arc<ConnInfo>,
     h1: bool,
     /// Index of the matched route in `live.routes` (for its counters).
     route: Option<usize>,
@@ -614,6 +640,8 @@ type EventSlot = Option<Box<Event>>;
 
 impl Done<'_> {
     /// A response the gateway makes itself (error or refusal).
+    #[cold]
+    #[inline(never)]
     fn reply(
         &self,
         ctx: RequestCtx,
@@ -626,6 +654,8 @@ impl Done<'_> {
     }
 
     /// A phase's answer.
+    #[cold]
+    #[inline(never)]
     fn phase_reply(
         &self,
         ctx: RequestCtx,
@@ -637,6 +667,8 @@ impl Done<'_> {
         self.own(ctx, ev, status, text, close)
     }
 
+    #[cold]
+    #[inline(never)]
     fn own(
         &self,
         ctx: RequestCtx,
@@ -716,6 +748,7 @@ impl Done<'_> {
         let observer = EventObserver {
             shared: Arc::clone(self.shared),
             live: Arc::clone(self.live),
+            conn: Arc::clone(self.conn),
             event: ev,
             route: self.route,
             status,
@@ -732,6 +765,8 @@ impl Done<'_> {
 pub(crate) struct EventObserver {
     shared: Arc<Shared>,
     live: Arc<Live>,
+    /// The connection: it is idle again once this request ends (its header read timeout).
+    conn: Arc<ConnInfo>,
     event: EventSlot,
     route: Option<usize>,
     status: u16,
@@ -755,16 +790,24 @@ impl BodyObserver for EventObserver {
         if std::mem::replace(&mut self.ended, true) {
             return;
         }
-        let latency = self.started.elapsed();
+        let now = Instant::now();
+        self.conn.idle.done(now);
+        let latency = now.saturating_duration_since(self.started);
         let run = self
             .route
             .and_then(|i| self.live.routes.get(i))
             .unwrap_or(&self.live.unrouted);
         run.stats.record(self.status, latency);
-        let Some(mut ev) = self.event.take() else {
-            return;
-        };
-        // 13. The event: exactly one per request, whatever happened above.
+        if let Some(ev) = self.event.take() {
+            self.emit(ev, latency, bytes, complete);
+        }
+    }
+}
+
+impl EventObserver {
+    /// 13. The event: exactly one per request, whatever happened above.
+    #[inline(never)]
+    fn emit(&self, mut ev: Box<Event>, latency: std::time::Duration, bytes: u64, complete: bool) {
         ev.latency_us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
         ev.bytes_out = self.head + bytes;
         if !complete {

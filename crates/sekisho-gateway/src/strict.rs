@@ -55,6 +55,12 @@ impl Verdicts {
             .push_back(v);
     }
 
+    /// Takes the queued verdicts, oldest first, and whether the framing was lost.
+    pub fn take_all(&self) -> (Vec<Option<&'static str>>, bool) {
+        let mut q = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        (q.pending.drain(..).collect(), q.lost)
+    }
+
     fn lose(&self) {
         self.0.lock().unwrap_or_else(PoisonError::into_inner).lost = true;
     }
@@ -131,12 +137,12 @@ impl HeadScanner {
                 State::Idle => State::Head(std::mem::take(&mut self.spare)),
                 // Fast path: the whole head is in this read (the usual case): judge it in
                 // place, without copying it.
-                State::Head(buf) if buf.is_empty() => match head_end(data) {
-                    Some(end) => {
+                State::Head(buf) if buf.is_empty() => match scan_head(data) {
+                    Some((end, framing)) => {
                         let head = data.get(..end).unwrap_or_default();
                         data = data.get(end..).unwrap_or_default();
                         self.spare = buf;
-                        self.head(head)
+                        self.judge(head, framing)
                     }
                     None => self.head_part(buf, &mut data),
                 },
@@ -174,7 +180,11 @@ impl HeadScanner {
         let (taken, done) = take_head(&mut buf, data);
         *data = data.get(taken..).unwrap_or_default();
         if done {
-            let next = self.head(&buf);
+            let next = match scan_head(&buf) {
+                Some((_, framing)) => self.judge(&buf, framing),
+                // `take_head` and `scan_head` agree on where a head ends.
+                None => State::Lost,
+            };
             buf.clear();
             self.spare = buf;
             next
@@ -217,38 +227,13 @@ impl HeadScanner {
         }
     }
 
-    /// Judges one complete head and decides how its body is framed.
-    fn head(&mut self, head: &[u8]) -> State {
+    /// Judges one complete head by its framing headers and decides how its body is framed.
+    fn judge(&mut self, head: &[u8], framing: Framing<'_>) -> State {
         let first = std::mem::replace(&mut self.first, false);
         if first && head.starts_with(b"PRI * HTTP/2.0") {
             return State::Off;
         }
-        let mut lengths = Vec::new();
-        let mut codings = Vec::new();
-        let mut start = 0;
-        let lines = memchr::memchr_iter(b'\n', head).map(|end| {
-            let line = head.get(start..end).unwrap_or_default();
-            start = end + 1;
-            line
-        });
-        for line in lines.skip(1) {
-            // Only Content-Length and Transfer-Encoding matter: skip other lines at their
-            // first byte instead of looking for their colon.
-            if !matches!(line.first(), Some(b'c' | b'C' | b't' | b'T')) {
-                continue;
-            }
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            let Some(colon) = memchr::memchr(b':', line) else {
-                continue;
-            };
-            let (name, value) = line.split_at(colon);
-            let value = trim(value.get(1..).unwrap_or_default());
-            if name.eq_ignore_ascii_case(b"content-length") {
-                lengths.push(digits(value));
-            } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
-                codings.push(value);
-            }
-        }
+        let Framing { lengths, codings } = framing;
         let refuse = |reason| {
             self.verdicts.push(Some(reason));
             State::Lost
@@ -278,19 +263,52 @@ impl HeadScanner {
     }
 }
 
+/// The framing headers of a head: the values of its `Content-Length` lines (`None`: not a
+/// plain number) and of its `Transfer-Encoding` lines.
+#[derive(Default)]
+struct Framing<'a> {
+    lengths: Vec<Option<u64>>,
+    codings: Vec<&'a [u8]>,
+}
+
+/// Reads the head that starts `data` line by line, in one pass (this runs on every request
+/// head): where it ends (just after its blank line; a line ends in LF, optionally after
+/// CR) and its framing headers. `None` when the blank line is not there yet.
+fn scan_head(data: &[u8]) -> Option<(usize, Framing<'_>)> {
+    let mut framing = Framing::default();
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', data) {
+        let line = data.get(start..end).unwrap_or_default();
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let request_line = start == 0;
+        start = end + 1;
+        if request_line {
+            continue;
+        }
+        // Only Content-Length and Transfer-Encoding matter: other lines are passed over at
+        // their first byte, without looking for their colon.
+        match line.first() {
+            None => return Some((start, framing)),
+            Some(b'c' | b'C' | b't' | b'T') => {}
+            Some(_) => continue,
+        }
+        let Some(colon) = memchr::memchr(b':', line) else {
+            continue;
+        };
+        let (name, value) = line.split_at(colon);
+        let value = trim(value.get(1..).unwrap_or_default());
+        if name.eq_ignore_ascii_case(b"content-length") {
+            framing.lengths.push(digits(value));
+        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            framing.codings.push(value);
+        }
+    }
+    None
+}
+
 /// Appends `data` to `buf` up to and including the empty line that ends a head (a line
 /// ends in LF, optionally after CR); returns how many bytes of `data` were taken and
 /// whether the head is complete.
-/// Where the head that starts `data` ends (just after its blank line), if it is all there.
-fn head_end(data: &[u8]) -> Option<usize> {
-    memchr::memchr_iter(b'\n', data)
-        .find(|&j| {
-            let before = data.get(..j).unwrap_or_default();
-            before.ends_with(b"\n") || before.ends_with(b"\n\r")
-        })
-        .map(|j| j + 1)
-}
-
 fn take_head(buf: &mut Vec<u8>, data: &[u8]) -> (usize, bool) {
     // Line by line (memchr), not byte by byte: this runs on every request head.
     let mut from = 0;

@@ -796,3 +796,32 @@ async fn silent_slow_and_idle_clients_are_cut_by_the_header_read_timeout() {
     );
     assert_eq!(b.count(), 1);
 }
+
+#[tokio::test]
+async fn a_slow_upstream_is_not_cut_by_the_header_read_timeout() {
+    // The header read timeout bounds a connection with nothing in flight; a request the
+    // upstream takes longer than that to answer is not cut, and its connection is still
+    // good for the next request.
+    let b = Backend::start("b").await;
+    b.delay_ms.store(700, Ordering::SeqCst);
+    let routes = "[server]\nheader_read_timeout = \"250ms\"\n\
+[[routes]]\nname = \"all\"\npath_prefix = \"/\"\ncluster = \"c\"\n";
+    let gw = Gw::start(&config(routes, &[b.addr], "")).await;
+    let mut s = tokio::net::TcpStream::connect(gw.addr).await.unwrap();
+    for _ in 0..2 {
+        s.write_all(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut buf = vec![0u8; 4096];
+        let n = tokio::time::timeout(
+            Duration::from_secs(3),
+            tokio::io::AsyncReadExt::read(&mut s, &mut buf),
+        )
+        .await
+        .expect("an answer within 3 s")
+        .unwrap();
+        let text = String::from_utf8_lossy(&buf[..n]);
+        assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    }
+    assert_eq!(b.count(), 2);
+}
