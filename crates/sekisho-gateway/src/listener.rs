@@ -19,9 +19,12 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 
-/// What the pipeline knows about the connection a request came on.
-#[derive(Debug)]
+/// What the pipeline knows about the connection a request came on. Each request holds it
+/// (one reference count, not one per field) until its response ends.
 pub struct ConnInfo {
+    pub shared: Arc<Shared>,
+    /// The connection's slot: a drain waits until the connection and its last request end.
+    _guard: ConnGuard,
     pub peer: SocketAddr,
     /// The peer's IP as text, made once per connection (`X-Forwarded-For`, events).
     pub peer_text: http::HeaderValue,
@@ -119,7 +122,6 @@ async fn serve(
     tls: Option<TlsAcceptor>,
     guard: ConnGuard,
 ) {
-    let guard = Arc::new(guard);
     let live = shared.live.load_full();
     let server = &live.config.server;
     let started = Instant::now();
@@ -181,6 +183,8 @@ async fn serve(
         }
     };
     let conn = Arc::new(ConnInfo {
+        shared: Arc::clone(&shared),
+        _guard: guard,
         peer,
         peer_text: http::HeaderValue::try_from(peer.ip().to_string())
             .unwrap_or(http::HeaderValue::from_static("")),
@@ -191,33 +195,21 @@ async fn serve(
     let max_header_bytes = server.max_header_bytes;
     let header_read_timeout = server.header_read_timeout;
     drop(live);
-    let svc_shared = Arc::clone(&shared);
     let svc_conn = Arc::clone(&conn);
     let svc_meter = Arc::clone(&meter);
     let home = Arc::new(std::sync::Mutex::new(None));
     let service = service_fn(move |req| {
         svc_meter.mark();
         svc_conn.idle.busy();
-        let shared = Arc::clone(&svc_shared);
         let conn = Arc::clone(&svc_conn);
-        let guard = Arc::clone(&guard);
         // The pipeline runs on the connection's task. When the client goes away mid-request
         // (HTTP/1 connection closed, HTTP/2 stream reset) hyper drops this future; the rest
         // of the request then moves to a task of its own and still runs to its end and
         // emits its one event (the response is dropped unsent and the event says so). The
-        // future holds the connection's slot (returned with the response, dropped after
-        // it) so that a drain waits for it.
-        let pipeline = FinishOnDrop::new(
-            async move {
-                let resp = crate::pipeline::handle(shared, conn, req).await;
-                (resp, guard)
-            },
-            Arc::clone(&home),
-        );
-        async move {
-            let (resp, _guard) = pipeline.await;
-            Ok::<_, Infallible>(resp)
-        }
+        // request holds the connection (and its slot) until its response ends, so that a
+        // drain waits for it.
+        let pipeline = FinishOnDrop::new(crate::pipeline::handle(conn, req), Arc::clone(&home));
+        async move { Ok::<_, Infallible>(pipeline.await) }
     });
     let io = TokioIo::new(io);
     let result = if h2 {

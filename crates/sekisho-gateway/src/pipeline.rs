@@ -35,12 +35,9 @@ pub(crate) type PipelineBody = Observed<EventObserver>;
 
 /// Handles one request from head to event. Never fails: every problem becomes a response
 /// (and a decision in the event).
-pub(crate) async fn handle(
-    shared: Arc<Shared>,
-    conn: Arc<ConnInfo>,
-    req: Request<Incoming>,
-) -> Response<PipelineBody> {
+pub(crate) async fn handle(conn: Arc<ConnInfo>, req: Request<Incoming>) -> Response<PipelineBody> {
     // One generation of the configuration for the whole request, even across a reload.
+    let shared = &conn.shared;
     let live = shared.live.load_full();
     let server = &live.config.server;
     let (mut parts, body) = req.into_parts();
@@ -66,7 +63,7 @@ pub(crate) async fn handle(
     let mut ev = (shared.sink.is_some() || !live.phases.is_empty())
         .then(|| Box::new(event_skeleton(&ctx, &conn, &parts)));
     let mut done = Done {
-        shared: &shared,
+        shared,
         live: &live,
         conn: &conn,
         h1: parts.version < Version::HTTP_2,
@@ -746,7 +743,6 @@ impl Done<'_> {
                 + 17;
         }
         let observer = EventObserver {
-            shared: Arc::clone(self.shared),
             live: Arc::clone(self.live),
             conn: Arc::clone(self.conn),
             event: ev,
@@ -763,7 +759,6 @@ impl Done<'_> {
 /// Runs the response-body phases on each chunk and, at the end, the logging phases, the
 /// metrics and the event.
 pub(crate) struct EventObserver {
-    shared: Arc<Shared>,
     live: Arc<Live>,
     /// The connection: it is idle again once this request ends (its header read timeout).
     conn: Arc<ConnInfo>,
@@ -821,7 +816,7 @@ impl EventObserver {
         for phase in &self.live.phases {
             phase.logging(&mut ev);
         }
-        if let Some(sink) = &self.shared.sink {
+        if let Some(sink) = &self.conn.shared.sink {
             sink.emit(*ev);
         }
     }
