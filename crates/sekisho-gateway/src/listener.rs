@@ -157,11 +157,12 @@ async fn serve(
         }
     };
     let verdicts = Arc::new(Verdicts::default());
-    let meter = Arc::new(Meter::new(started));
+    let meter = Arc::new(Meter::new());
     let mut io = Watched {
         inner: io,
         scanner: HeadScanner::new(server.max_header_bytes, Arc::clone(&verdicts)),
         meter: Arc::clone(&meter),
+        tally: Tally::new(started),
         replay: Vec::new(),
     };
     // HTTP/2 when ALPN chose it, or (plain or without ALPN) when the client opens with
@@ -509,20 +510,16 @@ fn parse_error_event(
         400
     };
     let since = meter.since_mark();
+    let latency = since.started.map(|t| t.elapsed()).unwrap_or_default();
     shared.metrics.parse_errors.fetch_add(1, Ordering::Relaxed);
-    shared
-        .live
-        .load()
-        .unrouted
-        .stats
-        .record(status, since.started.elapsed());
+    shared.live.load().unrouted.stats.record(status, latency);
     let Some(sink) = &shared.sink else { return };
     let mut ev = Event::new();
     ev.request_id = crate::forwarded::new_request_id().to_string();
     ev.client_ip = conn.peer.ip().to_string();
     ev.protocol = "HTTP/1.1".into();
     ev.status = status;
-    ev.latency_us = u64::try_from(since.started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    ev.latency_us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
     ev.bytes_in = since.read;
     ev.bytes_out = since.written;
     // What can be read of the refused head, for the record (it may be garbage).
@@ -579,87 +576,101 @@ const HEAD_KEPT: usize = 1024;
 /// Bytes a connection read and wrote, and the start of what it read since the last
 /// request went to the pipeline: what the event of a request hyper refuses itself (whose
 /// head the pipeline never sees) can say about it. Approximate on pipelined connections.
+///
+/// The reader ([`Watched`]) keeps the tally without a lock; the pipeline's side only counts
+/// the heads it was handed (`mark`), and the reader hands the tally over when the connection
+/// ends.
 struct Meter {
-    read: AtomicU64,
-    written: AtomicU64,
-    /// Whether `mark.head` has room left (spares the lock on most reads).
-    keeping: AtomicBool,
-    mark: Mutex<Mark>,
-}
-
-struct Mark {
-    read: u64,
-    written: u64,
-    started: Instant,
-    head: Vec<u8>,
+    marks: AtomicU64,
+    last: Mutex<Option<SinceMark>>,
 }
 
 /// What happened on a connection since its last request went to the pipeline.
+#[derive(Default)]
 struct SinceMark {
     read: u64,
     written: u64,
-    started: Instant,
+    started: Option<Instant>,
     head: Vec<u8>,
 }
 
 impl Meter {
-    fn new(started: Instant) -> Self {
+    fn new() -> Self {
         Self {
-            read: AtomicU64::new(0),
-            written: AtomicU64::new(0),
-            keeping: AtomicBool::new(true),
-            mark: Mutex::new(Mark {
-                read: 0,
-                written: 0,
-                started,
-                head: Vec::new(),
-            }),
+            marks: AtomicU64::new(0),
+            last: Mutex::new(None),
         }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Mark> {
-        self.mark.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// A request head went to the pipeline: what follows belongs to the next one.
     fn mark(&self) {
-        let mut m = self.lock();
-        m.read = self.read.load(Ordering::Relaxed);
-        m.written = self.written.load(Ordering::Relaxed);
-        m.started = Instant::now();
-        m.head.clear();
-        self.keeping.store(true, Ordering::Relaxed);
+        self.marks.fetch_add(1, Ordering::Release);
     }
 
-    fn on_read(&self, data: &[u8]) {
-        self.read.fetch_add(data.len() as u64, Ordering::Relaxed);
-        if !self.keeping.load(Ordering::Relaxed) {
-            return;
-        }
-        let mut m = self.lock();
-        if m.head.is_empty() {
-            // The first bytes since the mark: the next request starts here.
-            m.started = Instant::now();
-        }
-        let room = HEAD_KEPT.saturating_sub(m.head.len());
-        m.head
-            .extend_from_slice(data.get(..room.min(data.len())).unwrap_or_default());
-        if m.head.len() >= HEAD_KEPT {
-            self.keeping.store(false, Ordering::Relaxed);
-        }
-    }
-
+    /// The reader's last tally (once the connection has ended).
     fn since_mark(&self) -> SinceMark {
-        let m = self.lock();
-        SinceMark {
-            read: self.read.load(Ordering::Relaxed).saturating_sub(m.read),
-            written: self
-                .written
-                .load(Ordering::Relaxed)
-                .saturating_sub(m.written),
-            started: m.started,
-            head: m.head.clone(),
+        self.last
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+            .unwrap_or_default()
+    }
+}
+
+/// The reader's side of the [`Meter`].
+struct Tally {
+    read: u64,
+    written: u64,
+    /// `Meter::marks` when last looked at, and the counts at that moment.
+    marks: u64,
+    read_at_mark: u64,
+    written_at_mark: u64,
+    /// When the first byte since the mark was read (the connection's start before any).
+    started: Instant,
+    head: Vec<u8>,
+}
+
+impl Tally {
+    fn new(started: Instant) -> Self {
+        Self {
+            read: 0,
+            written: 0,
+            marks: 0,
+            read_at_mark: 0,
+            written_at_mark: 0,
+            started,
+            head: Vec::new(),
         }
+    }
+
+    /// Starts over if a request went to the pipeline since the last look.
+    fn sync(&mut self, meter: &Meter) {
+        let marks = meter.marks.load(Ordering::Acquire);
+        if marks != self.marks {
+            self.marks = marks;
+            self.read_at_mark = self.read;
+            self.written_at_mark = self.written;
+            self.head.clear();
+        }
+    }
+
+    fn on_read(&mut self, meter: &Meter, data: &[u8]) {
+        self.sync(meter);
+        self.read += data.len() as u64;
+        let room = HEAD_KEPT.saturating_sub(self.head.len());
+        if room > 0 {
+            if self.head.is_empty() {
+                // The first bytes since the mark: the next request starts here.
+                self.started = Instant::now();
+            }
+            self.head
+                .extend_from_slice(data.get(..room.min(data.len())).unwrap_or_default());
+        }
+    }
+
+    fn on_write(&mut self, meter: &Meter, n: usize) {
+        self.sync(meter);
+        self.written += n as u64;
     }
 }
 
@@ -671,6 +682,7 @@ struct Watched<T> {
     inner: T,
     scanner: HeadScanner,
     meter: Arc<Meter>,
+    tally: Tally,
     /// Bytes read before hyper took over (protocol sniffing), given to hyper first.
     replay: Vec<u8>,
 }
@@ -704,6 +716,25 @@ impl<T: AsyncRead + Unpin> Watched<T> {
     }
 }
 
+impl<T> Drop for Watched<T> {
+    /// The connection ends: the tally goes to the [`Meter`] for a refused head's event.
+    fn drop(&mut self) {
+        let t = &mut self.tally;
+        t.sync(&self.meter);
+        let since = SinceMark {
+            read: t.read - t.read_at_mark,
+            written: t.written - t.written_at_mark,
+            started: Some(t.started),
+            head: std::mem::take(&mut t.head),
+        };
+        *self
+            .meter
+            .last
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(since);
+    }
+}
+
 impl<T: AsyncRead + Unpin> AsyncRead for Watched<T> {
     fn poll_read(
         mut self: Pin<&mut Self>,
@@ -723,7 +754,7 @@ impl<T: AsyncRead + Unpin> AsyncRead for Watched<T> {
         if let Poll::Ready(Ok(())) = r {
             if let Some(new) = buf.filled().get(before..).filter(|n| !n.is_empty()) {
                 this.scanner.feed(new);
-                this.meter.on_read(new);
+                this.tally.on_read(&this.meter, new);
             }
         }
         r
@@ -738,7 +769,8 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Watched<T> {
     ) -> Poll<io::Result<usize>> {
         let r = Pin::new(&mut self.inner).poll_write(cx, b);
         if let Poll::Ready(Ok(n)) = r {
-            self.meter.written.fetch_add(n as u64, Ordering::Relaxed);
+            let this = &mut *self;
+            this.tally.on_write(&this.meter, n);
         }
         r
     }
@@ -755,7 +787,8 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Watched<T> {
     ) -> Poll<io::Result<usize>> {
         let r = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
         if let Poll::Ready(Ok(n)) = r {
-            self.meter.written.fetch_add(n as u64, Ordering::Relaxed);
+            let this = &mut *self;
+            this.tally.on_write(&this.meter, n);
         }
         r
     }
