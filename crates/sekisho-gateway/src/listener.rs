@@ -225,6 +225,11 @@ async fn serve(
         let connection = hyper::server::conn::http1::Builder::new()
             .max_buf_size(max_header_bytes)
             .keep_alive(true)
+            // Head and body in one buffer, one plain write: for the small answers an API
+            // mostly sends, cheaper than a vectored write of several pieces (+3 % proxy
+            // throughput). A large body is copied once more in user space, as nginx's proxy
+            // buffers do.
+            .writev(false)
             .serve_connection(io, service);
         let timer = HeadTimer::new(header_read_timeout, &conn.idle);
         until_done(connection, &shared, Some(timer)).await

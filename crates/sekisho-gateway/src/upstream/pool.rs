@@ -193,7 +193,9 @@ impl Pool {
             }
         };
         let _ = stream.set_nodelay(true);
+        // One buffer, one plain write per request, as for the answers to clients (listener.rs).
         let (sender, conn) = http1::Builder::new()
+            .writev(false)
             .handshake(TokioIo::new(stream))
             .await
             .map_err(SendError::Request)?;
