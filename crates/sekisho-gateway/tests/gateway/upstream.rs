@@ -825,3 +825,59 @@ async fn a_slow_upstream_is_not_cut_by_the_header_read_timeout() {
     }
     assert_eq!(b.count(), 2);
 }
+
+#[tokio::test]
+async fn request_timeout_keeps_the_connection_and_holds_after_the_client_left() {
+    // On HTTP/1 the connection's one timer keeps the upstream deadline: two timeouts in a
+    // row on one kept-alive connection are each answered 504 in time; a request whose
+    // client left while it waited still ends at its deadline (its event says 504).
+    let b = Backend::start("b").await;
+    b.delay_ms.store(3000, Ordering::SeqCst);
+    let cfg = format!(
+        "{}{EVENTS}",
+        config(ALL, &[b.addr], "request_timeout = \"200ms\"")
+    );
+    let gw = Gw::start(&cfg).await;
+    let mut s = tokio::net::TcpStream::connect(gw.addr).await.unwrap();
+    for _ in 0..2 {
+        let t = Instant::now();
+        s.write_all(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut buf = vec![0u8; 4096];
+        let n = tokio::time::timeout(
+            Duration::from_secs(3),
+            tokio::io::AsyncReadExt::read(&mut s, &mut buf),
+        )
+        .await
+        .expect("an answer within 3 s")
+        .unwrap();
+        let text = String::from_utf8_lossy(&buf[..n]);
+        assert!(text.starts_with("HTTP/1.1 504"), "{text}");
+        assert!(
+            t.elapsed() < Duration::from_millis(1500),
+            "{:?}",
+            t.elapsed()
+        );
+    }
+    {
+        let mut gone = tokio::net::TcpStream::connect(gw.addr).await.unwrap();
+        gone.write_all(b"GET /slow HTTP/1.1\r\nHost: x\r\nX-Request-Id: gone-504\r\n\r\n")
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let t = Instant::now();
+    assert!(
+        eventually(3, || access_log(&gw)
+            .iter()
+            .any(|e| e["request_id"] == "gone-504" && e["status"] == 504))
+        .await,
+        "no 504 event for the request whose client left"
+    );
+    assert!(
+        t.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        t.elapsed()
+    );
+}
