@@ -35,152 +35,165 @@ pub(crate) type PipelineBody = Observed<EventObserver>;
 
 /// Handles one request from head to event. Never fails: every problem becomes a response
 /// (and a decision in the event).
-pub(crate) async fn handle(conn: Arc<ConnInfo>, req: Request<Incoming>) -> Response<PipelineBody> {
-    // One generation of the configuration for the whole request, even across a reload.
-    let shared = &conn.shared;
-    let live = shared.live.load_full();
-    let server = &live.config.server;
+///
+/// A function returning an `async move` block, not an `async fn`: an `async fn` keeps a second
+/// copy of each argument in its state (the request alone is ~260 bytes), and the state is
+/// written whole for every request. The request is taken apart before the future is made.
+#[allow(clippy::manual_async_fn)] // see above
+pub(crate) fn handle(
+    conn: Arc<ConnInfo>,
+    req: Request<Incoming>,
+) -> impl std::future::Future<Output = Response<PipelineBody>> + Send {
     let (mut parts, body) = req.into_parts();
+    async move {
+        // One generation of the configuration for the whole request, even across a reload.
+        let shared = &conn.shared;
+        let live = shared.live.load_full();
+        let server = &live.config.server;
 
-    // 1. Connection guard. Per-IP connection limits ran when the connection was accepted
-    //    (listener.rs); slow senders are cut by the header read timeout there too.
+        // 1. Connection guard. Per-IP connection limits ran when the connection was accepted
+        //    (listener.rs); slow senders are cut by the header read timeout there too.
 
-    // 2. Request id and real client IP, first: every answer from here on, even a 400,
-    //    carries the id, and every event names the client.
-    let client_ip = forwarded::client_ip(conn.peer.ip(), &parts.headers, &server.trusted_proxies);
-    let mut ctx = RequestCtx {
-        request_id: forwarded::request_id(&parts.headers, &live.request_id_header),
-        peer: conn.peer,
-        client_ip,
-        tls: conn.tls.is_some(),
-        route: Arc::clone(&live.unrouted.name),
-        upstream: Arc::clone(&live.unrouted.name),
-        started: Instant::now(),
-        decisions: Vec::new(),
-    };
-    // The event is made only when something reads it (the event sink or a phase's logging
-    // step); the metrics need just the route, the status and the latency.
-    let mut ev = (shared.sink.is_some() || !live.phases.is_empty())
-        .then(|| Box::new(event_skeleton(&ctx, &conn, &parts)));
-    let mut done = Done {
-        shared,
-        live: &live,
-        conn: &conn,
-        h1: parts.version < Version::HTTP_2,
-        route: None,
-    };
+        // 2. Request id and real client IP, first: every answer from here on, even a 400,
+        //    carries the id, and every event names the client.
+        let client_ip =
+            forwarded::client_ip(conn.peer.ip(), &parts.headers, &server.trusted_proxies);
+        let mut ctx = RequestCtx {
+            request_id: forwarded::request_id(&parts.headers, &live.request_id_header),
+            peer: conn.peer,
+            client_ip,
+            tls: conn.tls.is_some(),
+            route: Arc::clone(&live.unrouted.name),
+            upstream: Arc::clone(&live.unrouted.name),
+            started: Instant::now(),
+            decisions: Vec::new(),
+        };
+        // The event is made only when something reads it (the event sink or a phase's logging
+        // step); the metrics need just the route, the status and the latency.
+        let mut ev = (shared.sink.is_some() || !live.phases.is_empty())
+            .then(|| Box::new(event_skeleton(&ctx, &conn, &parts)));
+        let mut done = Done {
+            shared,
+            live: &live,
+            conn: &conn,
+            h1: parts.version < Version::HTTP_2,
+            route: None,
+        };
 
-    // 3. Strict HTTP checks hyper does not make, before anything looks at the request:
-    //    a smuggling attempt must not reach routing, phases or the upstream.
-    if let Some((status, reason)) = strict_check(&conn, &parts, server.max_uri_bytes) {
-        ctx.decide("parse", "deny", "", reason);
-        return done.reply(ctx, ev, status, reason, true);
-    }
-
-    // 4. Route: everything after depends on which route (limits, cluster, phases' scope).
-    let Some((route_index, route)) = route::find(&live.config.routes, &parts) else {
-        ctx.decide("route", "deny", "", "no route matches");
-        return done.reply(ctx, ev, StatusCode::NOT_FOUND, "no route", false);
-    };
-    if let Some(run) = live.routes.get(route_index) {
-        ctx.route = Arc::clone(&run.name);
-        done.route = Some(route_index);
-    }
-
-    // 5. Header phases, in list order: identity (who is calling) → access policy (may
-    //    they) → rate limits (how often) → WAF phase 1. Cheapest refusals first, and all
-    //    of them before the body is read, so a refused client cannot make us buffer.
-    for phase in &live.phases {
-        if let Flow::Respond(status, text) = phase.request_headers(&mut ctx, &mut parts) {
-            return done.phase_reply(ctx, ev, status, text, true);
+        // 3. Strict HTTP checks hyper does not make, before anything looks at the request:
+        //    a smuggling attempt must not reach routing, phases or the upstream.
+        if let Some((status, reason)) = strict_check(&conn, &parts, server.max_uri_bytes) {
+            ctx.decide("parse", "deny", "", reason);
+            return done.reply(ctx, ev, status, reason, true);
         }
-    }
 
-    // 6. Read the whole body (up to the route's limit) before a single byte goes
-    //    upstream, so that the body phase judges all of it. Streaming routes skip this.
-    let body = if route.stream_body {
-        // A streamed body is judged by its declared length before the upstream is
-        // contacted, and cut off (413) if it grows past the limit on the way.
-        if declared_length(&parts).is_some_and(|n| n > route.max_body_bytes) {
-            ctx.decide("body", "deny", "", TOO_LARGE);
-            return done.reply(ctx, ev, StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE, true);
+        // 4. Route: everything after depends on which route (limits, cluster, phases' scope).
+        let Some((route_index, route)) = route::find(&live.config.routes, &parts) else {
+            ctx.decide("route", "deny", "", "no route matches");
+            return done.reply(ctx, ev, StatusCode::NOT_FOUND, "no route", false);
+        };
+        if let Some(run) = live.routes.get(route_index) {
+            ctx.route = Arc::clone(&run.name);
+            done.route = Some(route_index);
         }
-        streamed(body, route.max_body_bytes, server.body_read_timeout)
-    } else {
-        match read_body(body, &parts, route.max_body_bytes, server.body_read_timeout).await {
-            Ok(b) => Outgoing::Buffered(b),
-            Err((status, reason)) => {
+
+        // 5. Header phases, in list order: identity (who is calling) → access policy (may
+        //    they) → rate limits (how often) → WAF phase 1. Cheapest refusals first, and all
+        //    of them before the body is read, so a refused client cannot make us buffer.
+        for phase in &live.phases {
+            if let Flow::Respond(status, text) = phase.request_headers(&mut ctx, &mut parts) {
+                return done.phase_reply(ctx, ev, status, text, true);
+            }
+        }
+
+        // 6. Read the whole body (up to the route's limit) before a single byte goes
+        //    upstream, so that the body phase judges all of it. Streaming routes skip this.
+        let body = if route.stream_body {
+            // A streamed body is judged by its declared length before the upstream is
+            // contacted, and cut off (413) if it grows past the limit on the way.
+            if declared_length(&parts).is_some_and(|n| n > route.max_body_bytes) {
+                ctx.decide("body", "deny", "", TOO_LARGE);
+                return done.reply(ctx, ev, StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE, true);
+            }
+            streamed(body, route.max_body_bytes, server.body_read_timeout)
+        } else {
+            match read_body(body, &parts, route.max_body_bytes, server.body_read_timeout).await {
+                Ok(b) => Outgoing::Buffered(b),
+                Err((status, reason)) => {
+                    ctx.decide("body", "deny", "", reason);
+                    return done.reply(ctx, ev, status, reason, true);
+                }
+            }
+        };
+        if let (Outgoing::Buffered(b), Some(ev)) = (&body, &mut ev) {
+            ev.bytes_in += b.len() as u64;
+        }
+
+        // 7. Body phases (WAF phase 2): the last word before the upstream is contacted.
+        if let Outgoing::Buffered(b) = &body {
+            for phase in &live.phases {
+                if let Flow::Respond(status, text) = phase.request_body(&mut ctx, &parts, b) {
+                    return done.phase_reply(ctx, ev, status, text, false);
+                }
+            }
+        }
+
+        // 8. Fixed answers: after the phases, so that a fixed route is guarded like any other.
+        let cluster = match &route.action {
+            Action::Respond {
+                status,
+                body,
+                content_type,
+            } => {
+                let resp = fixed_response(*status, body, content_type);
+                return done.respond(ctx, ev, route, resp);
+            }
+            Action::Cluster(i) => match live.clusters.get(*i) {
+                Some(c) => c,
+                None => {
+                    return done.reply(
+                        ctx,
+                        ev,
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "no cluster",
+                        false,
+                    )
+                }
+            },
+        };
+
+        // 9. The upstream request: the route's path rewrite and header operations, then
+        //    hop-by-hop removal and the forwarding headers (after the route's own edits, so a
+        //    route cannot forge them).
+        prepare_upstream(
+            &mut parts,
+            route,
+            &ctx,
+            &conn,
+            &server.trusted_proxies,
+            &live.request_id_header,
+        );
+
+        // 10. Upstream: load balancing, passive ejection, retries of idempotent requests
+        //     within the budget, timeouts (504), connect failures (502).
+        let resp = match forward(&live.phases, cluster, &mut ctx, &mut parts, body).await {
+            Ok(resp) => resp,
+            Err(Refusal::Phase(status, text)) => {
+                return done.phase_reply(ctx, ev, status, text, false)
+            }
+            Err(Refusal::Body(status, reason)) => {
                 ctx.decide("body", "deny", "", reason);
                 return done.reply(ctx, ev, status, reason, true);
             }
-        }
-    };
-    if let (Outgoing::Buffered(b), Some(ev)) = (&body, &mut ev) {
-        ev.bytes_in += b.len() as u64;
-    }
-
-    // 7. Body phases (WAF phase 2): the last word before the upstream is contacted.
-    if let Outgoing::Buffered(b) = &body {
-        for phase in &live.phases {
-            if let Flow::Respond(status, text) = phase.request_body(&mut ctx, &parts, b) {
-                return done.phase_reply(ctx, ev, status, text, false);
+            Err(Refusal::Upstream(status, reason)) => {
+                ctx.decide("upstream", "error", "", &reason);
+                return done.reply(ctx, ev, status, &reason, false);
             }
-        }
+        };
+
+        // 11–13. Response headers and body phases, then the event (in `respond`).
+        done.respond(ctx, ev, route, resp)
     }
-
-    // 8. Fixed answers: after the phases, so that a fixed route is guarded like any other.
-    let cluster = match &route.action {
-        Action::Respond {
-            status,
-            body,
-            content_type,
-        } => {
-            let resp = fixed_response(*status, body, content_type);
-            return done.respond(ctx, ev, route, resp);
-        }
-        Action::Cluster(i) => match live.clusters.get(*i) {
-            Some(c) => c,
-            None => {
-                return done.reply(
-                    ctx,
-                    ev,
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "no cluster",
-                    false,
-                )
-            }
-        },
-    };
-
-    // 9. The upstream request: the route's path rewrite and header operations, then
-    //    hop-by-hop removal and the forwarding headers (after the route's own edits, so a
-    //    route cannot forge them).
-    prepare_upstream(
-        &mut parts,
-        route,
-        &ctx,
-        &conn,
-        &server.trusted_proxies,
-        &live.request_id_header,
-    );
-
-    // 10. Upstream: load balancing, passive ejection, retries of idempotent requests
-    //     within the budget, timeouts (504), connect failures (502).
-    let resp = match forward(&live.phases, cluster, &mut ctx, parts, body).await {
-        Ok(resp) => resp,
-        Err(Refusal::Phase(status, text)) => return done.phase_reply(ctx, ev, status, text, false),
-        Err(Refusal::Body(status, reason)) => {
-            ctx.decide("body", "deny", "", reason);
-            return done.reply(ctx, ev, status, reason, true);
-        }
-        Err(Refusal::Upstream(status, reason)) => {
-            ctx.decide("upstream", "error", "", &reason);
-            return done.reply(ctx, ev, status, &reason, false);
-        }
-    };
-
-    // 11–13. Response headers and body phases, then the event (in `respond`).
-    done.respond(ctx, ev, route, resp)
 }
 
 /// A streamed request body: the upstream's `request_timeout` starts once it is all sent (the
@@ -409,11 +422,14 @@ fn idempotent(m: &Method) -> bool {
 /// the retry budget run out. Only idempotent requests with a buffered body are retried,
 /// on connect failures and 502/503 answers (those only on another endpoint); a timeout is
 /// not retried (it already cost the client the whole request timeout).
+///
+/// `parts` is borrowed, not moved in: the future's state (written whole for every request)
+/// keeps no copy of it.
 async fn forward(
     phases: &[Arc<dyn Phase>],
     cluster: &ClusterState,
     ctx: &mut RequestCtx,
-    parts: http::request::Parts,
+    parts: &mut http::request::Parts,
     body: Outgoing,
 ) -> Result<Response<RespBody>, Refusal> {
     let retryable = idempotent(&parts.method) && matches!(body, Outgoing::Buffered(_));
@@ -440,7 +456,8 @@ async fn forward(
     // just refused the request rarely helps, and the copy is a visible part of the cost
     // of every proxied request.
     let keep_copy = attempts > 1 && cluster.endpoints.len() > 1;
-    let mut parts = Some(parts);
+    // Whether `parts` was moved into a request (a retry then needs `unsent`).
+    let mut taken = false;
     let mut unsent: Option<http::request::Parts> = None;
     let mut exclude = None;
     let mut last: Result<Response<RespBody>, Refusal> = Err(Refusal::Upstream(
@@ -448,7 +465,7 @@ async fn forward(
         "no upstream endpoint available".into(),
     ));
     for attempt in 0..attempts {
-        if attempt > 0 && unsent.is_none() && parts.is_none() {
+        if attempt > 0 && unsent.is_none() && taken {
             // Sent and failed, with no copy to send again.
             break;
         }
@@ -463,33 +480,39 @@ async fn forward(
             break;
         };
         let more = attempt + 1 < attempts;
-        let next = match unsent.take() {
-            Some(p) => Some(p),
-            None if keep_copy && more => parts.clone(),
-            None => parts.take(),
-        };
-        let Some(mut p) = next else {
-            break;
-        };
-        for phase in phases {
-            if let Flow::Respond(status, text) = phase.upstream_request(ctx, &mut p) {
-                return Err(Refusal::Phase(status, text));
+        // In a block of its own: what it moves into the request must not keep space in
+        // this future's state across the wait below.
+        let req = {
+            let next = match unsent.take() {
+                Some(p) => Some(p),
+                None if taken => None,
+                None if keep_copy && more => Some(parts.clone()),
+                None => {
+                    taken = true;
+                    Some(std::mem::replace(parts, Request::new(()).into_parts().0))
+                }
+            };
+            let Some(mut p) = next else {
+                break;
+            };
+            for phase in phases {
+                if let Flow::Respond(status, text) = phase.upstream_request(ctx, &mut p) {
+                    return Err(Refusal::Phase(status, text));
+                }
             }
-        }
-        let b = match (&buffered, stream.take()) {
-            // An empty body is a zero-sized box: no allocation for the usual GET.
-            (Some(b), _) if b.is_empty() => empty(),
-            (Some(b), _) => full(b.clone()),
-            (None, Some(s)) => s,
-            (None, None) => break,
+            let b = match (&buffered, stream.take()) {
+                // An empty body is a zero-sized box: no allocation for the usual GET.
+                (Some(b), _) if b.is_empty() => empty(),
+                (Some(b), _) => full(b.clone()),
+                (None, Some(s)) => s,
+                (None, None) => break,
+            };
+            Request::from_parts(p, b)
         };
         ep.in_flight.fetch_add(1, Ordering::Relaxed);
-        let r = answer_within(
-            cluster.config.request_timeout,
-            body_done.take(),
-            ep.pool.send(Request::from_parts(p, b)),
-        )
-        .await;
+        let send = ep.pool.send(req);
+        tokio::pin!(send);
+        let r = answer_within(cluster.config.request_timeout, body_done.take(), send).await;
         ep.in_flight.fetch_sub(1, Ordering::Relaxed);
         ctx.upstream = Arc::clone(&ep.label);
         match r {
@@ -498,7 +521,7 @@ async fn forward(
                 let failed = s.is_server_error();
                 cluster.record(i, !failed);
                 let retry = more
-                    && parts.is_some()
+                    && !taken
                     && (s == StatusCode::BAD_GATEWAY || s == StatusCode::SERVICE_UNAVAILABLE);
                 last = Ok(resp);
                 if !retry {
@@ -518,7 +541,7 @@ async fn forward(
                 }
                 cluster.record(i, false);
                 let reason = failed(ep.addr, &e);
-                if more && (unsent.is_some() || parts.is_some()) {
+                if more && (unsent.is_some() || !taken) {
                     ctx.decide("upstream", "retry", "", &reason);
                 }
                 last = Err(Refusal::Upstream(StatusCode::BAD_GATEWAY, reason));
@@ -564,9 +587,8 @@ fn no_answer(addr: std::net::SocketAddr, limit: std::time::Duration) -> String {
 async fn answer_within<F: std::future::Future>(
     limit: std::time::Duration,
     body_done: Option<tokio::sync::oneshot::Receiver<()>>,
-    send: F,
+    mut send: std::pin::Pin<&mut F>,
 ) -> Result<F::Output, ()> {
-    tokio::pin!(send);
     if let Some(done) = body_done {
         tokio::select! {
             r = &mut send => return Ok(r),

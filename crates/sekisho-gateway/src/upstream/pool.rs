@@ -120,44 +120,47 @@ impl Pool {
     }
 
     /// Sends `req` (origin-form URI, `Host` header set) on an idle connection or a new one.
-    pub async fn send(
+    // Not an `async fn`: that would keep a second copy of `req` in the future's state.
+    #[allow(clippy::manual_async_fn)]
+    pub fn send(
         self: &Arc<Self>,
-        req: Request<RespBody>,
-    ) -> Result<Response<RespBody>, Failed> {
-        let mut req = req;
-        // A pooled connection the endpoint closed meanwhile gives the request back unsent:
-        // then it goes on the next idle connection, at last on a new one.
-        loop {
-            let (mut sender, fresh) = match self.take_idle().await {
-                Some(s) => (s, false),
-                None => match self.connect().await {
-                    Ok(s) => (s, true),
-                    Err(error) => {
-                        return Err(Failed {
-                            error,
-                            unsent: Some(req),
-                        })
+        mut req: Request<RespBody>,
+    ) -> impl std::future::Future<Output = Result<Response<RespBody>, Failed>> + Send + '_ {
+        async move {
+            // A pooled connection the endpoint closed meanwhile gives the request back unsent:
+            // then it goes on the next idle connection, at last on a new one.
+            loop {
+                let (mut sender, fresh) = match self.take_idle().await {
+                    Some(s) => (s, false),
+                    None => match self.connect().await {
+                        Ok(s) => (s, true),
+                        Err(error) => {
+                            return Err(Failed {
+                                error,
+                                unsent: Some(req),
+                            })
+                        }
+                    },
+                };
+                match sender.try_send_request(req).await {
+                    Ok(resp) => {
+                        let (parts, body) = resp.into_parts();
+                        let body = PooledBody {
+                            inner: body,
+                            back: Some((Arc::clone(self), sender)),
+                        };
+                        return Ok(Response::from_parts(parts, RespBody::new(body)));
                     }
-                },
-            };
-            match sender.try_send_request(req).await {
-                Ok(resp) => {
-                    let (parts, body) = resp.into_parts();
-                    let body = PooledBody {
-                        inner: body,
-                        back: Some((Arc::clone(self), sender)),
-                    };
-                    return Ok(Response::from_parts(parts, RespBody::new(body)));
+                    Err(mut e) => match e.take_message() {
+                        Some(unsent) if !fresh => req = unsent,
+                        unsent => {
+                            return Err(Failed {
+                                error: SendError::Request(e.into_error()),
+                                unsent,
+                            })
+                        }
+                    },
                 }
-                Err(mut e) => match e.take_message() {
-                    Some(unsent) if !fresh => req = unsent,
-                    unsent => {
-                        return Err(Failed {
-                            error: SendError::Request(e.into_error()),
-                            unsent,
-                        })
-                    }
-                },
             }
         }
     }
