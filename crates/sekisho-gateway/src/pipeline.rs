@@ -509,11 +509,17 @@ async fn forward(
             };
             Request::from_parts(p, b)
         };
-        ep.in_flight.fetch_add(1, Ordering::Relaxed);
+        // Only least-request balancing reads the count: the others spare the shared write.
+        let counted = matches!(cluster.config.lb, LbPolicy::LeastRequest);
+        if counted {
+            ep.in_flight.fetch_add(1, Ordering::Relaxed);
+        }
         let send = ep.pool.send(req);
         tokio::pin!(send);
         let r = answer_within(cluster.config.request_timeout, body_done.take(), send).await;
-        ep.in_flight.fetch_sub(1, Ordering::Relaxed);
+        if counted {
+            ep.in_flight.fetch_sub(1, Ordering::Relaxed);
+        }
         ctx.upstream = Arc::clone(&ep.label);
         match r {
             Ok(Ok(resp)) => {

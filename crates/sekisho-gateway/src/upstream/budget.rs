@@ -2,14 +2,24 @@
 //! `min_per_second`, so that retries cannot multiply load on an upstream that is
 //! already failing.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-/// Counts requests and retries in one-second windows.
+/// Counts requests and retries in one-second windows. A request only bumps a counter (no
+/// lock, no clock: this runs for every request); the window is kept by the retries.
 pub struct RetryBudget {
     ratio: f64,
     min_per_second: u32,
-    window: Mutex<(Instant, u64, u64)>,
+    requests: AtomicU64,
+    window: Mutex<Window>,
+}
+
+struct Window {
+    started: Instant,
+    /// `requests` when the window started.
+    requests_before: u64,
+    retries: u64,
 }
 
 impl RetryBudget {
@@ -17,34 +27,39 @@ impl RetryBudget {
         Self {
             ratio,
             min_per_second,
-            window: Mutex::new((Instant::now(), 0, 0)),
+            requests: AtomicU64::new(0),
+            window: Mutex::new(Window {
+                started: Instant::now(),
+                requests_before: 0,
+                retries: 0,
+            }),
         }
-    }
-
-    fn with<R>(&self, f: impl FnOnce(&mut (Instant, u64, u64)) -> R) -> R {
-        let mut w = self.window.lock().unwrap_or_else(PoisonError::into_inner);
-        if w.0.elapsed() >= Duration::from_secs(1) {
-            *w = (Instant::now(), 0, 0);
-        }
-        f(&mut w)
     }
 
     /// Counts one first attempt.
     pub fn request(&self) {
-        self.with(|w| w.1 += 1);
+        self.requests.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Takes one retry from the budget; `false` when it is spent.
     pub fn try_retry(&self) -> bool {
-        self.with(|w| {
-            let allowed = f64::from(self.min_per_second) + self.ratio * w.1 as f64;
-            if (w.2 as f64) < allowed {
-                w.2 += 1;
-                true
-            } else {
-                false
-            }
-        })
+        let mut w = self.window.lock().unwrap_or_else(PoisonError::into_inner);
+        let requests = self.requests.load(Ordering::Relaxed);
+        if w.started.elapsed() >= Duration::from_secs(1) {
+            *w = Window {
+                started: Instant::now(),
+                requests_before: requests,
+                retries: 0,
+            };
+        }
+        let in_window = requests.saturating_sub(w.requests_before);
+        let allowed = f64::from(self.min_per_second) + self.ratio * in_window as f64;
+        if (w.retries as f64) < allowed {
+            w.retries += 1;
+            true
+        } else {
+            false
+        }
     }
 }
 

@@ -92,8 +92,12 @@ impl ClusterState {
 
     /// Whether the endpoint may take traffic: healthy and not ejected.
     pub fn available(&self, e: &Endpoint) -> bool {
+        // The clock is read only for an endpoint that was ever ejected.
         e.healthy.load(Ordering::Relaxed)
-            && e.ejected_until_ms.load(Ordering::Relaxed) <= self.now_ms()
+            && match e.ejected_until_ms.load(Ordering::Relaxed) {
+                0 => true,
+                until => until <= self.now_ms(),
+            }
     }
 
     /// Picks an endpoint for a request, avoiding `exclude` (a failed attempt) when
@@ -151,7 +155,11 @@ impl ClusterState {
             return;
         };
         if success {
-            e.failures.store(0, Ordering::Relaxed);
+            // Read first: most requests succeed, and a write would take the cache line from
+            // every other worker thread.
+            if e.failures.load(Ordering::Relaxed) != 0 {
+                e.failures.store(0, Ordering::Relaxed);
+            }
             return;
         }
         let limit = self.config.passive.consecutive_failures;
