@@ -340,7 +340,10 @@ impl<'a> HeadTimer<'a> {
     /// Whether the connection is overdue. Looks only when the timer fired (or on the first
     /// poll, to arm it), then re-arms it for the next moment the connection could be overdue.
     fn overdue(&mut self, cx: &Context<'_>) -> bool {
-        if self.armed && !self.wake.fired.swap(false, Ordering::SeqCst) {
+        // A load first: the swap (a locked write) only once the timer really fired.
+        let fired = self.wake.fired.load(Ordering::Acquire)
+            && self.wake.fired.swap(false, Ordering::AcqRel);
+        if self.armed && !fired {
             return false;
         }
         if !self.armed {
