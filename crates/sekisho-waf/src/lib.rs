@@ -10,6 +10,7 @@
 
 pub mod actions;
 pub mod bodies;
+pub mod byteset;
 pub mod collection;
 pub mod config;
 pub mod error;

@@ -6,15 +6,19 @@
 //! matches almost none of them, yet evaluating each rule costs collecting its variables,
 //! transforming the values and running the operator, rule after rule.
 //!
-//! So rules are grouped by transformation list, and the groups of one stretch of a phase that
-//! runs or is skipped as a whole (between markers and skipping rules, e.g. one paranoia level
-//! of one CRS file) form a unit (up to 64 groups) with one search automaton over the literals
-//! of all its rules. When a phase first reaches a rule of a unit, every group's variables are
-//! collected and each value transformed (through the same cache the rules use); each distinct
-//! resulting value is searched once (Aho-Corasick, ASCII case-insensitive), and a literal found
-//! lets through the rules that need it in the groups that produced that value. Most values
-//! come out of most transformation lists unchanged, so a value is searched once, not once per
-//! group. A rule whose literals did not occur is skipped without being evaluated; a rule that
+//! So the rules of a phase are grouped by transformation list, and the groups of the phase
+//! form a unit (up to 64 groups; a phase with more has several) with one search automaton
+//! over the literals of all its rules. When a phase first reaches a rule of a unit, every
+//! group's variables are collected and each value transformed (through the same cache the
+//! rules use); each distinct resulting value is searched once (Aho-Corasick, ASCII
+//! case-insensitive), and a literal found lets through the rules that need it in the groups
+//! that produced that value. Most values come out of most transformation lists unchanged, so
+//! a value is searched once, not once per group; and one search per phase, not one per CRS
+//! file and paranoia level, means a value is searched once even though many files test it.
+//! One-byte literals (`@rx [<>]`, say) would be reported at nearly every byte: they are
+//! looked up in the set of bytes a value holds instead.
+//!
+//! A rule whose literals did not occur is skipped without being evaluated; a rule that
 //! passes tests only the values its literals were found in. The search only ever lets a rule
 //! through that might match, never decides a match itself. Values over [`LARGE_VALUE`] are
 //! not searched: their rules run in full.
@@ -25,42 +29,62 @@
 //! variables hold request or response data, which no rule can change within a phase (never
 //! `TX`, `MATCHED_VARS`, counts `&VAR`, …).
 
+use crate::byteset::ByteSet;
 use crate::operators::Operator;
 use crate::rule::{ChainStep, OpKind, Rule, Target};
 use crate::ruleset::{same_sel, Entry};
 use crate::transaction::data::TxData;
-use crate::transaction::eval::transformed;
+use crate::transaction::eval::{transformed, UNCHANGED_SCAN};
 use crate::transaction::Caches;
 use crate::variables::{self, RuleInfo, Var, VarValue};
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use rustc_hash::{FxHashMap, FxHashSet};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
 /// Groups per unit: a value's groups are one bit each of a `u64`.
 const UNIT_GROUPS: usize = 64;
 
+/// Literals are searched for by at most their first this many bytes. Longer ones let few
+/// more rules through, and their DFA is much larger: a process that loads the CRS peaks at
+/// 90 MB with literals uncut, 36 MB with them cut here.
+const LITERAL_CUT: usize = 6;
+
 /// The prefilter of a rule set: built once with it.
 #[derive(Debug, Default)]
 pub(crate) struct Prefilter {
     pub units: Vec<Unit>,
-    /// Rule index → its slot (index into the per-transaction hit list).
-    by_rule: Vec<Option<u32>>,
-    /// Slot → its unit.
-    slot_unit: Vec<u32>,
+    /// Rule index → its slot.
+    by_rule: Vec<Option<Slot>>,
 }
 
-/// The rules that need one literal: (group in the unit, slot).
+/// Where a taking-part rule's findings are kept: its unit and its index there.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Slot {
+    unit: u32,
+    index: u32,
+}
+
+/// The rules that need one literal: (group in the unit, slot index in the unit).
 pub(crate) type Owners = Vec<(u8, u32)>;
 
 /// Groups of one phase searched together.
 #[derive(Debug)]
 pub(crate) struct Unit {
     pub groups: Vec<Group>,
-    pub ac: AhoCorasick,
+    /// Every variable of the unit once, with the groups that read it (one bit each).
+    pub targets: Vec<(Target, u64)>,
+    /// The literals of two bytes or more (`None` when there are none).
+    pub ac: Option<AhoCorasick>,
     /// Literal (pattern id) → the rules that need it.
     pub owners: Vec<Owners>,
+    /// One-byte literals (lower case) → the rules that need them.
+    pub byte_owners: FxHashMap<u8, Owners>,
+    /// The one-byte literals as a set, both cases.
+    pub byte_set: ByteSet,
     /// Group → its rules' slots (let through together when a value is too large to search).
     pub slots: Vec<Vec<u32>>,
+    /// How many rules take part in the unit.
+    pub n_slots: u32,
 }
 
 /// Rules of one phase sharing a transformation list.
@@ -68,24 +92,49 @@ pub(crate) struct Unit {
 pub(crate) struct Group {
     /// The transformation list, in the rule set's table.
     pub chain_idx: u32,
+    /// Its trigger bytes ([`ChainStep::triggers`]).
+    pub triggers: ByteSet,
     /// Every variable any rule of the group reads (duplicates removed).
     pub targets: Vec<Target>,
 }
 
-/// Per-transaction results: which units were searched, which slots may match.
+/// Per-transaction results: which units were searched, which rules may match.
 #[derive(Debug, Default)]
 pub(crate) struct PrefilterState {
-    pub searched: Vec<bool>,
-    pub hit: Vec<bool>,
-    /// (slot, address, length) of each searched value in which a literal of that slot's rule
-    /// occurred. Values of request or response data keep their address for the phase (see
-    /// [`stable`]), so the rule then tests only those of its values.
-    pub found: FxHashSet<(u32, usize, usize)>,
+    units: Vec<UnitState>,
     /// The slot of the rule being evaluated, if it takes part.
-    pub current: Option<u32>,
+    current: Option<Slot>,
     /// Buffers of [`Unit::search`], kept between searches: allocating them per search cost
     /// more than the bookkeeping they hold.
     scratch: Scratch,
+}
+
+/// What the search of one unit found.
+#[derive(Debug, Default)]
+struct UnitState {
+    searched: bool,
+    /// `u64` words of one row of `found`.
+    words: usize,
+    /// Slot → whether its rule may match (one bit each).
+    hit: Vec<u64>,
+    /// Address and length of each searched value that keeps its address for the phase (see
+    /// [`stable`]) → its row in `found`.
+    rows: FxHashMap<(usize, usize), usize>,
+    /// Row × slot: whether a literal of that slot's rule occurred in that value. The rule
+    /// then tests only those of its values.
+    found: Vec<u64>,
+}
+
+impl UnitState {
+    fn hit(&mut self, row: Option<usize>, slot: u32) {
+        let (w, bit) = (slot as usize / 64, 1u64 << (slot % 64));
+        if let Some(h) = self.hit.get_mut(w) {
+            *h |= bit;
+        }
+        if let Some(f) = row.and_then(|r| self.found.get_mut(r * self.words + w)) {
+            *f |= bit;
+        }
+    }
 }
 
 /// The most entries a recycled search buffer keeps allocated.
@@ -94,15 +143,18 @@ const KEPT: usize = 8192;
 impl PrefilterState {
     /// Empty again for the next transaction, keeping what it allocated.
     pub(crate) fn reset(&mut self) {
-        self.searched.fill(false);
-        self.hit.fill(false);
-        self.found.clear();
+        for u in &mut self.units {
+            u.searched = false;
+            u.hit.fill(0);
+            u.rows.clear();
+            u.found.clear();
+            // A large body grows these far beyond a usual request's needs: do not keep that.
+            u.rows.shrink_to(KEPT);
+            u.found.shrink_to(KEPT);
+        }
         self.current = None;
-        self.scratch.ends.clear();
         self.scratch.inputs.clear();
         self.scratch.seen.clear();
-        // A large body grows these far beyond a usual request's needs: do not keep that.
-        self.found.shrink_to(KEPT);
         self.scratch.inputs.shrink_to(KEPT);
         self.scratch.seen.shrink_to(KEPT);
     }
@@ -110,9 +162,12 @@ impl PrefilterState {
 
 #[derive(Debug, Default)]
 struct Scratch {
-    ends: Vec<usize>,
     inputs: Vec<Input>,
     seen: FxHashMap<(usize, usize), usize>,
+    /// Pattern → the last search (of `search_no`) that reported it: each literal's owners are
+    /// visited once per value, however often it occurs there.
+    reported: Vec<u32>,
+    search_no: u32,
 }
 
 /// A distinct value after transformation, as a unit's search sees it.
@@ -123,6 +178,8 @@ struct Input {
     index: usize,
     /// The groups that produced it, one bit each.
     groups: u64,
+    /// Its bytes, when already known.
+    present: Option<ByteSet>,
 }
 
 /// Whether a value keeps its address (and its transformed forms theirs, in the transformation
@@ -137,11 +194,20 @@ pub(crate) fn must_test(state: &PrefilterState, v: &VarValue<'_>, input: &[u8]) 
     let Some(slot) = state.current else {
         return true;
     };
-    !stable(v)
-        || input.len() > LARGE_VALUE
-        || state
-            .found
-            .contains(&(slot, input.as_ptr() as usize, input.len()))
+    if !stable(v) || input.len() > LARGE_VALUE {
+        return true;
+    }
+    let Some(unit) = state.units.get(slot.unit as usize) else {
+        return true;
+    };
+    let Some(&row) = unit.rows.get(&(input.as_ptr() as usize, input.len())) else {
+        // Not a value the search saw: test it.
+        return true;
+    };
+    let word = row * unit.words + slot.index as usize / 64;
+    unit.found
+        .get(word)
+        .is_none_or(|w| w & (1u64 << (slot.index % 64)) != 0)
 }
 
 /// Values longer than this are not searched: every rule of the groups that produced one is
@@ -208,120 +274,150 @@ fn literals_of(rule: &Rule) -> Option<Vec<Vec<u8>>> {
     lits.iter().all(|l| !l.is_empty()).then_some(lits)
 }
 
-impl Prefilter {
-    /// Groups the rules that may take part; `rules` is the rule set's rule list.
-    pub(crate) fn build(rules: &[Rule], phases: &[Vec<Entry>; 5]) -> Result<Prefilter, String> {
-        struct Pending {
-            groups: Vec<Group>,
-            /// Transformation list → group in the unit.
-            index: FxHashMap<u32, u8>,
-            literals: FxHashMap<Vec<u8>, Owners>,
-            slots: Vec<Vec<u32>>,
-        }
-        // Rule index → its stretch: a new one starts at each marker and after each rule that
-        // skips, so that a unit's rules run or are skipped together.
-        let mut stretch: Vec<Option<u32>> = vec![None; rules.len()];
-        let mut n = 0u32;
-        for list in phases {
-            n += 1;
-            for e in list {
-                match e {
-                    Entry::Marker => n += 1,
-                    Entry::Rule { idx, skip_to } => {
-                        if let Some(s) = stretch.get_mut(*idx) {
-                            *s = Some(n);
-                        }
-                        let skips = rules.get(*idx).is_some_and(|r| r.actions.skip > 0);
-                        if skip_to.is_some() || skips {
-                            n += 1;
-                        }
-                    }
+/// A unit being built.
+#[derive(Default)]
+struct Pending {
+    groups: Vec<Group>,
+    /// Transformation list → group in the unit.
+    index: FxHashMap<u32, u8>,
+    literals: FxHashMap<Vec<u8>, Owners>,
+    bytes: FxHashMap<u8, Owners>,
+    slots: Vec<Vec<u32>>,
+    n_slots: u32,
+}
+
+impl Pending {
+    fn build(self) -> Result<Unit, String> {
+        let (lits, owners): (Vec<Vec<u8>>, Vec<Owners>) = self.literals.into_iter().unzip();
+        let ac = if lits.is_empty() {
+            None
+        } else {
+            let ac = AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::Standard)
+                // For the CRS's literals cut to `LITERAL_CUT`: a few MB, and about twice as
+                // fast per byte as the NFA the builder picks for this many literals.
+                .kind(Some(AhoCorasickKind::DFA))
+                .build(&lits)
+                .map_err(|e| format!("cannot build the prefilter: {e}"))?;
+            Some(ac)
+        };
+        let mut targets: Vec<(Target, u64)> = Vec::new();
+        for (g, group) in self.groups.iter().enumerate() {
+            for t in &group.targets {
+                let same = targets
+                    .iter_mut()
+                    .find(|(x, _)| x.var == t.var && same_sel(&x.sel, &t.sel));
+                match same {
+                    Some((_, mask)) => *mask |= 1 << g,
+                    None => targets.push((t.clone(), 1 << g)),
                 }
             }
         }
-        let mut units: Vec<(u32, Pending)> = Vec::new();
+        let mut byte_set = ByteSet::default();
+        for &b in self.bytes.keys() {
+            byte_set.insert(b);
+            byte_set.insert(b.to_ascii_uppercase());
+        }
+        Ok(Unit {
+            groups: self.groups,
+            targets,
+            ac,
+            owners,
+            byte_owners: self.bytes,
+            byte_set,
+            slots: self.slots,
+            n_slots: self.n_slots,
+        })
+    }
+}
+
+impl Prefilter {
+    /// Groups the rules that may take part; `rules` is the rule set's rule list.
+    pub(crate) fn build(
+        rules: &[Rule],
+        phases: &[Vec<Entry>; 5],
+        chains: &[ChainStep],
+    ) -> Result<Prefilter, String> {
         let mut pf = Prefilter {
             by_rule: vec![None; rules.len()],
             ..Prefilter::default()
         };
-        for (idx, rule) in rules.iter().enumerate() {
-            let (Some(lits), Some(Some(at))) = (literals_of(rule), stretch.get(idx)) else {
-                continue;
-            };
-            // The stretch's last unit, or a new one when it is full.
-            let last = units.iter().rposition(|(s, _)| s == at);
-            let fits = last.and_then(|u| units.get(u)).is_some_and(|(_, p)| {
-                p.index.contains_key(&rule.chain_idx) || p.groups.len() < UNIT_GROUPS
-            });
-            let u = match last {
-                Some(u) if fits => u,
-                _ => {
-                    units.push((
-                        *at,
-                        Pending {
-                            groups: Vec::new(),
-                            index: FxHashMap::default(),
-                            literals: FxHashMap::default(),
-                            slots: Vec::new(),
-                        },
-                    ));
-                    units.len() - 1
-                }
-            };
-            let Some((_, p)) = units.get_mut(u) else {
-                continue;
-            };
-            let slot = u32::try_from(pf.slot_unit.len()).map_err(|e| e.to_string())?;
-            pf.slot_unit
-                .push(u32::try_from(u).map_err(|e| e.to_string())?);
-            if let Some(s) = pf.by_rule.get_mut(idx) {
-                *s = Some(slot);
-            }
-            let next = u8::try_from(p.groups.len()).map_err(|e| e.to_string())?;
-            let g = *p.index.entry(rule.chain_idx).or_insert_with(|| {
-                p.groups.push(Group {
-                    chain_idx: rule.chain_idx,
-                    targets: Vec::new(),
+        for list in phases {
+            let mut units: Vec<Pending> = Vec::new();
+            for e in list {
+                let Entry::Rule { idx, .. } = e else {
+                    continue;
+                };
+                let Some(rule) = rules.get(*idx) else {
+                    continue;
+                };
+                let Some(lits) = literals_of(rule) else {
+                    continue;
+                };
+                // The phase's last unit, or a new one when it is full.
+                let fits = units.last().is_some_and(|p| {
+                    p.index.contains_key(&rule.chain_idx) || p.groups.len() < UNIT_GROUPS
                 });
-                next
-            });
-            if let Some(group) = p.groups.get_mut(usize::from(g)) {
-                for t in &rule.targets {
-                    add_target(&mut group.targets, t);
+                if !fits {
+                    units.push(Pending::default());
+                }
+                let unit =
+                    u32::try_from(pf.units.len() + units.len() - 1).map_err(|e| e.to_string())?;
+                let Some(p) = units.last_mut() else {
+                    continue;
+                };
+                let slot = p.n_slots;
+                p.n_slots += 1;
+                if let Some(s) = pf.by_rule.get_mut(*idx) {
+                    *s = Some(Slot { unit, index: slot });
+                }
+                let next = u8::try_from(p.groups.len()).map_err(|e| e.to_string())?;
+                let g = *p.index.entry(rule.chain_idx).or_insert_with(|| {
+                    p.groups.push(Group {
+                        chain_idx: rule.chain_idx,
+                        triggers: chains
+                            .get(rule.chain_idx as usize)
+                            .map_or(ByteSet::ALL, |c| c.triggers),
+                        targets: Vec::new(),
+                    });
+                    next
+                });
+                if let Some(group) = p.groups.get_mut(usize::from(g)) {
+                    for t in &rule.targets {
+                        add_target(&mut group.targets, t);
+                    }
+                }
+                if p.slots.len() <= usize::from(g) {
+                    p.slots.resize_with(usize::from(g) + 1, Vec::new);
+                }
+                if let Some(s) = p.slots.get_mut(usize::from(g)) {
+                    s.push(slot);
+                }
+                for l in lits {
+                    let owners = match l.as_slice() {
+                        [b] => p.bytes.entry(b.to_ascii_lowercase()).or_default(),
+                        // A value holding a literal holds its beginning: searching for that
+                        // alone keeps the automaton small enough to be a DFA.
+                        _ => p
+                            .literals
+                            .entry(l.get(..LITERAL_CUT).unwrap_or(&l).to_ascii_lowercase())
+                            .or_default(),
+                    };
+                    if !owners.contains(&(g, slot)) {
+                        owners.push((g, slot));
+                    }
                 }
             }
-            if p.slots.len() <= usize::from(g) {
-                p.slots.resize_with(usize::from(g) + 1, Vec::new);
+            for p in units {
+                pf.units.push(p.build()?);
             }
-            if let Some(s) = p.slots.get_mut(usize::from(g)) {
-                s.push(slot);
-            }
-            for l in lits {
-                p.literals
-                    .entry(l.to_ascii_lowercase())
-                    .or_default()
-                    .push((g, slot));
-            }
-        }
-        for (_, p) in units {
-            let (lits, owners): (Vec<Vec<u8>>, Vec<Owners>) = p.literals.into_iter().unzip();
-            let ac = AhoCorasickBuilder::new()
-                .ascii_case_insensitive(true)
-                .match_kind(MatchKind::Standard)
-                .build(&lits)
-                .map_err(|e| format!("cannot build the prefilter: {e}"))?;
-            pf.units.push(Unit {
-                groups: p.groups,
-                ac,
-                owners,
-                slots: p.slots,
-            });
         }
         Ok(pf)
     }
 
     /// The rule's slot, if it takes part.
-    pub(crate) fn slot(&self, rule_idx: usize) -> Option<u32> {
+    pub(crate) fn slot(&self, rule_idx: usize) -> Option<Slot> {
         self.by_rule.get(rule_idx).copied().flatten()
     }
 
@@ -339,36 +435,35 @@ impl Prefilter {
         let Some(slot) = self.slot(idx) else {
             return true;
         };
-        let Some(u) = self.slot_unit.get(slot as usize).copied() else {
-            return true;
-        };
         let state = &mut caches.prefilter;
         state.current = Some(slot);
-        if state.searched.is_empty() {
-            state.searched = vec![false; self.units.len()];
-            state.hit = vec![false; self.slot_unit.len()];
+        if state.units.len() < self.units.len() {
+            state
+                .units
+                .resize_with(self.units.len(), UnitState::default);
         }
-        if !state.searched.get(u as usize).copied().unwrap_or(true) {
-            if let Some(unit) = self.units.get(u as usize) {
-                unit.search(chains, data, caches);
-            }
-            if let Some(s) = caches.prefilter.searched.get_mut(u as usize) {
-                *s = true;
+        let searched = state
+            .units
+            .get(slot.unit as usize)
+            .is_none_or(|u| u.searched);
+        if !searched {
+            if let Some(unit) = self.units.get(slot.unit as usize) {
+                unit.search(slot.unit as usize, chains, data, caches);
             }
         }
         caches
             .prefilter
-            .hit
-            .get(slot as usize)
-            .copied()
-            .unwrap_or(true)
+            .units
+            .get(slot.unit as usize)
+            .and_then(|u| u.hit.get(slot.index as usize / 64))
+            .is_none_or(|w| w & (1u64 << (slot.index % 64)) != 0)
     }
 }
 
 impl Unit {
     /// Collects and transforms the values of every group, and searches each distinct result
     /// once, recording which slots may match and in which values.
-    fn search(&self, chains: &[ChainStep], data: &TxData, caches: &mut Caches) {
+    fn search(&self, at: usize, chains: &[ChainStep], data: &TxData, caches: &mut Caches) {
         let info = RuleInfo {
             id: 0,
             msg: "",
@@ -377,83 +472,158 @@ impl Unit {
             ver: "",
             phase: 0,
         };
-        // Every group's values, kept together so that a value's address identifies it.
+        // Every value, kept together so that a value's address identifies it.
         let mut values = variables::Values::new();
         let Scratch {
-            mut ends,
             mut inputs,
             mut seen,
+            mut reported,
+            mut search_no,
         } = std::mem::take(&mut caches.prefilter.scratch);
-        ends.clear();
         inputs.clear();
         seen.clear();
-        for group in &self.groups {
-            for t in &group.targets {
-                variables::collect(t.var, &t.sel, data, &info, &mut values);
-            }
-            ends.push(values.len());
-        }
-        // Distinct values after transformation.
-        let mut start = 0;
-        for (g, (group, &end)) in self.groups.iter().zip(&ends).enumerate() {
-            let bit = 1u64 << g;
-            for (i, v) in values.iter().enumerate().take(end).skip(start) {
-                let owned = transformed(caches, chains, v, group.chain_idx);
-                let bytes: &[u8] = owned.as_deref().unwrap_or(&v.value);
-                let key = (bytes.as_ptr() as usize, bytes.len());
-                match seen.get(&key).and_then(|&k| inputs.get_mut(k)) {
-                    Some(input) => input.groups |= bit,
-                    None => {
-                        seen.insert(key, inputs.len());
-                        inputs.push(Input {
-                            transformed: owned,
-                            index: i,
-                            groups: bit,
-                        });
+        // Distinct values after transformation. A value holding none of a list's trigger
+        // bytes comes out of it as it is: one scan of the value covers every such list.
+        for (t, mask) in &self.targets {
+            let start = values.len();
+            variables::collect(t.var, &t.sel, data, &info, &mut values);
+            for (i, v) in values.iter().enumerate().skip(start) {
+                let present = match v.value.len() {
+                    n if n <= UNCHANGED_SCAN => ByteSet::of(&v.value),
+                    _ => ByteSet::ALL,
+                };
+                let mut unchanged = 0u64;
+                for (g, group) in self.groups.iter().enumerate() {
+                    let bit = 1u64 << g;
+                    if mask & bit == 0 {
+                        continue;
+                    }
+                    if !present.intersects(group.triggers) {
+                        unchanged |= bit;
+                        continue;
+                    }
+                    let owned = transformed(caches, chains, v, group.chain_idx);
+                    if owned.is_none() {
+                        unchanged |= bit;
+                    } else {
+                        add_input(&mut inputs, &mut seen, owned, (i, &v.value), bit, None);
                     }
                 }
+                if unchanged != 0 {
+                    let known = (v.value.len() <= UNCHANGED_SCAN).then_some(present);
+                    add_input(
+                        &mut inputs,
+                        &mut seen,
+                        None,
+                        (i, &v.value),
+                        unchanged,
+                        known,
+                    );
+                }
             }
-            start = end;
         }
-        let state = &mut caches.prefilter;
+        let Some(state) = caches.prefilter.units.get_mut(at) else {
+            return;
+        };
+        let words = (self.n_slots as usize).div_ceil(64);
+        state.searched = true;
+        state.words = words;
+        state.hit.clear();
+        state.hit.resize(words, 0);
+        if let Some(ac) = &self.ac {
+            reported.resize(ac.patterns_len(), 0);
+        }
         for input in &inputs {
             let Some(v) = values.get(input.index) else {
                 continue;
             };
             let bytes: &[u8] = input.transformed.as_deref().unwrap_or(&v.value);
+            let in_groups = |g: &u8| input.groups & (1u64 << g) != 0;
             if bytes.len() > LARGE_VALUE {
                 let produced = self
                     .slots
                     .iter()
                     .enumerate()
-                    .filter(|(g, _)| input.groups & (1u64 << g) != 0);
+                    .filter(|(g, _)| u8::try_from(*g).is_ok_and(|g| in_groups(&g)));
                 for &slot in produced.flat_map(|(_, slots)| slots) {
-                    if let Some(h) = state.hit.get_mut(slot as usize) {
-                        *h = true;
-                    }
+                    state.hit(None, slot);
                 }
                 continue;
             }
-            for m in self.ac.find_overlapping_iter(bytes) {
-                let owners = self
-                    .owners
-                    .get(m.pattern().as_usize())
-                    .into_iter()
-                    .flatten();
-                for &(_, slot) in owners.filter(|(g, _)| input.groups & (1u64 << g) != 0) {
-                    if let Some(h) = state.hit.get_mut(slot as usize) {
-                        *h = true;
+            let row = stable(v).then(|| {
+                let row = state.rows.len();
+                state
+                    .rows
+                    .insert((bytes.as_ptr() as usize, bytes.len()), row);
+                state.found.resize(state.found.len() + words, 0);
+                row
+            });
+            let present = input
+                .present
+                .unwrap_or_else(|| ByteSet::of(bytes))
+                .intersection(self.byte_set);
+            if !present.is_empty() {
+                for b in present.bytes() {
+                    let owners = self.byte_owners.get(&b.to_ascii_lowercase());
+                    for &(_, slot) in owners.into_iter().flatten().filter(|(g, _)| in_groups(g)) {
+                        state.hit(row, slot);
                     }
-                    if stable(v) {
-                        state
-                            .found
-                            .insert((slot, bytes.as_ptr() as usize, bytes.len()));
-                    }
+                }
+            }
+            let Some(ac) = &self.ac else {
+                continue;
+            };
+            search_no = search_no.wrapping_add(1);
+            if search_no == 0 {
+                // Wrapped: forget every earlier search.
+                reported.fill(0);
+                search_no = 1;
+            }
+            for m in ac.find_overlapping_iter(bytes) {
+                let p = m.pattern().as_usize();
+                match reported.get_mut(p) {
+                    Some(r) if *r != search_no => *r = search_no,
+                    _ => continue,
+                }
+                let owners = self.owners.get(p).into_iter().flatten();
+                for &(_, slot) in owners.filter(|(g, _)| in_groups(g)) {
+                    state.hit(row, slot);
                 }
             }
         }
         inputs.clear();
-        state.scratch = Scratch { ends, inputs, seen };
+        caches.prefilter.scratch = Scratch {
+            inputs,
+            seen,
+            reported,
+            search_no,
+        };
+    }
+}
+
+/// Records that the groups `groups` produced `transformed` (or, when `None`, the value at
+/// `index`, `raw`): a value seen before only gains the groups.
+fn add_input(
+    inputs: &mut Vec<Input>,
+    seen: &mut FxHashMap<(usize, usize), usize>,
+    transformed: Option<Arc<[u8]>>,
+    (index, raw): (usize, &[u8]),
+    groups: u64,
+    present: Option<ByteSet>,
+) {
+    let bytes = transformed.as_deref().unwrap_or(raw);
+    let key = (bytes.as_ptr() as usize, bytes.len());
+    match seen.get(&key).and_then(|&k| inputs.get_mut(k)) {
+        Some(input) => input.groups |= groups,
+        None => {
+            seen.insert(key, inputs.len());
+            inputs.push(Input {
+                transformed,
+                index,
+                groups,
+                present,
+            });
+        }
     }
 }
 
@@ -529,6 +699,23 @@ SecRule ARGS "@rx (?i)<script" "id:3,phase:1,pass,t:none,t:urlDecodeUni,t:htmlEn
         assert_eq!(matched(&s, "/?q=union+select&x=evil"), vec![1, 2]);
         // Only the values the search found a literal in are tested, and those still match.
         assert_eq!(matched(&s, "/?a=hello&b=UNION+SELECT&c=x"), vec![1]);
+    }
+
+    /// One-byte literals are looked up in the value's bytes, either case; literals longer
+    /// than the cut are searched for by their beginning, and the rule still decides.
+    #[test]
+    fn short_and_long_literals() {
+        let s = set(r#"
+SecRule ARGS "@rx [<>]" "id:1,phase:2,pass,t:none"
+SecRule ARGS "@pm Q" "id:2,phase:2,pass,t:none"
+SecRule ARGS "@rx (?i)information_schema" "id:3,phase:2,pass,t:none,t:urlDecodeUni"
+"#);
+        assert!(matched(&s, "/?a=hello&b=world").is_empty());
+        assert_eq!(matched(&s, "/?a=x%3Cy"), vec![1]);
+        assert_eq!(matched(&s, "/?a=q"), vec![2]);
+        // The beginning alone lets the rule through; the rule itself does not match.
+        assert!(matched(&s, "/?a=informat").is_empty());
+        assert_eq!(matched(&s, "/?a=%49nformation_schema"), vec![3]);
     }
 
     /// A value too large to search lets its rules through: they still see everything.

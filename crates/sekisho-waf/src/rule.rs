@@ -72,6 +72,9 @@ impl Default for Defaults {
 pub struct ChainStep {
     pub parent: u32,
     pub func: Option<TransformFn>,
+    /// The trigger bytes of every transformation of the list: a value holding none of them
+    /// comes out of the list unchanged.
+    pub triggers: crate::byteset::ByteSet,
 }
 
 #[derive(Debug)]

@@ -6,6 +6,7 @@
 
 use crate::actions::ctl::TargetRef;
 use crate::actions::{self, Actions, Disruptive};
+use crate::byteset::ByteSet;
 use crate::collection::KeySel;
 use crate::config::{Config, EngineMode, LimitAction};
 use crate::error::{Error, Errors};
@@ -454,7 +455,7 @@ impl Compiler {
 
         let phases = [1u8, 2, 3, 4, 5].map(|ph| build_phase(&rules, &order, &removed, ph));
         // Without a prefilter every rule is evaluated: slower, same verdicts.
-        let prefilter = Prefilter::build(&rules, &phases).unwrap_or_default();
+        let prefilter = Prefilter::build(&rules, &phases, &self.steps).unwrap_or_default();
         RuleSet {
             spares: Spares::default(),
             phases,
@@ -510,13 +511,23 @@ impl Compiler {
             return id;
         }
         let step = match list.split_last() {
-            Some(((_, f), rest)) => ChainStep {
-                parent: self.chain_idx(rest),
-                func: Some(*f),
-            },
+            Some(((name, f), rest)) => {
+                let parent = self.chain_idx(rest);
+                let before = self
+                    .steps
+                    .get(parent as usize)
+                    .map_or(ByteSet::ALL, |p| p.triggers);
+                let own = crate::transformations::lookup(name).map_or(ByteSet::ALL, |t| t.triggers);
+                ChainStep {
+                    parent,
+                    func: Some(*f),
+                    triggers: before.union(own),
+                }
+            }
             None => ChainStep {
                 parent: 0,
                 func: None,
+                triggers: ByteSet::EMPTY,
             },
         };
         let id = u32::try_from(self.steps.len()).unwrap_or(u32::MAX);

@@ -5,6 +5,7 @@ use super::{Caches, RuleSel, Transaction};
 use crate::actions::ctl::Ctl;
 use crate::actions::setvar::{to_int, SetOp, Store};
 use crate::actions::{AllowScope, Disruptive, Exec};
+use crate::byteset::ByteSet;
 use crate::collection::VarStore;
 use crate::config::EngineMode;
 use crate::log;
@@ -78,6 +79,10 @@ fn volatile(var: Var) -> bool {
     )
 }
 
+/// Values up to this length are scanned for a list's trigger bytes before it is run; longer
+/// ones (bodies) go through the list, whose transformations each have their own fast scan.
+pub(crate) const UNCHANGED_SCAN: usize = 4 << 10;
+
 /// The value after transformation list `chain` of the rule set's table `chains` (`None`
 /// when the list leaves it unchanged, as for most values). It is the value after the list
 /// without its last transformation, then that one: a changed value of request or response
@@ -98,6 +103,14 @@ pub(crate) fn transformed(
         if let Some(hit) = caches.transforms.get(&key) {
             return hit.clone();
         }
+    }
+    // Most values hold none of the bytes the list's transformations act on: one scan, instead
+    // of a call and a cache entry per transformation.
+    if raw.len() <= UNCHANGED_SCAN && !ByteSet::of(raw).intersects(step.triggers) {
+        if cacheable {
+            caches.transforms.insert(key, None);
+        }
+        return None;
     }
     let before = transformed(caches, chains, v, step.parent);
     let out = match f(before.as_deref().unwrap_or(raw)) {

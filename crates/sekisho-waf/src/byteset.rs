@@ -1,0 +1,122 @@
+//! A set of bytes, as four 64-bit words: cheap to build from a value and to intersect.
+//!
+//! The prefilter keeps its one-byte literals in one, and each transformation names the
+//! bytes without which it leaves a value unchanged (see `transformations::Transformation`):
+//! a value that holds none of a transformation list's bytes skips the whole list.
+
+/// A set of bytes.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ByteSet([u64; 4]);
+
+impl ByteSet {
+    pub const EMPTY: ByteSet = ByteSet([0; 4]);
+    pub const ALL: ByteSet = ByteSet([u64::MAX; 4]);
+
+    /// The set with `b` added.
+    const fn with(self, b: u8) -> ByteSet {
+        let [mut w0, mut w1, mut w2, mut w3] = self.0;
+        let bit = 1u64 << (b & 63);
+        match b >> 6 {
+            0 => w0 |= bit,
+            1 => w1 |= bit,
+            2 => w2 |= bit,
+            _ => w3 |= bit,
+        }
+        ByteSet([w0, w1, w2, w3])
+    }
+
+    /// The bytes of `list`.
+    pub const fn of_list(mut list: &[u8]) -> ByteSet {
+        let mut set = ByteSet::EMPTY;
+        while let [b, rest @ ..] = list {
+            set = set.with(*b);
+            list = rest;
+        }
+        set
+    }
+
+    /// The bytes `lo..=hi`.
+    pub const fn range(lo: u8, hi: u8) -> ByteSet {
+        let mut set = ByteSet::EMPTY.with(lo);
+        let mut b = lo;
+        while b < hi {
+            b += 1;
+            set = set.with(b);
+        }
+        set
+    }
+
+    pub const fn union(self, other: ByteSet) -> ByteSet {
+        let ([a, b, c, d], [e, f, g, h]) = (self.0, other.0);
+        ByteSet([a | e, b | f, c | g, d | h])
+    }
+
+    pub fn intersection(self, other: ByteSet) -> ByteSet {
+        let ([a, b, c, d], [e, f, g, h]) = (self.0, other.0);
+        ByteSet([a & e, b & f, c & g, d & h])
+    }
+
+    pub fn intersects(self, other: ByteSet) -> bool {
+        !self.intersection(other).is_empty()
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == [0; 4]
+    }
+
+    pub fn insert(&mut self, b: u8) {
+        if let Some(w) = self.0.get_mut(usize::from(b >> 6)) {
+            *w |= 1 << (b & 63);
+        }
+    }
+
+    pub fn contains(self, b: u8) -> bool {
+        self.0
+            .get(usize::from(b >> 6))
+            .is_some_and(|w| w & (1 << (b & 63)) != 0)
+    }
+
+    /// The bytes of `value`.
+    pub fn of(value: &[u8]) -> ByteSet {
+        let mut set = ByteSet::EMPTY;
+        for &b in value {
+            set.insert(b);
+        }
+        set
+    }
+
+    /// The bytes in the set, in order.
+    pub fn bytes(self) -> impl Iterator<Item = u8> {
+        self.0.into_iter().zip(0u8..).flat_map(|(mut bits, w)| {
+            std::iter::from_fn(move || {
+                if bits == 0 {
+                    return None;
+                }
+                let b = bits.trailing_zeros() as u8;
+                bits &= bits - 1;
+                Some(w * 64 + b)
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ByteSet;
+
+    #[test]
+    fn builds_and_lists_its_bytes() {
+        let s = ByteSet::of(b"zA\x00\xff%A");
+        assert_eq!(
+            s.bytes().collect::<Vec<_>>(),
+            vec![0, b'%', b'A', b'z', 0xff]
+        );
+        assert!(s.contains(0xff) && !s.contains(b'B'));
+        assert_eq!(ByteSet::of_list(b"%A"), ByteSet::of(b"A%"));
+        assert_eq!(ByteSet::range(b'a', b'c'), ByteSet::of(b"abc"));
+        assert!(s.intersects(ByteSet::range(b'A', b'Z')));
+        assert!(!s.intersects(ByteSet::range(b'B', b'Y')));
+        assert_eq!(ByteSet::ALL.bytes().count(), 256);
+        assert!(ByteSet::EMPTY.is_empty());
+    }
+}
