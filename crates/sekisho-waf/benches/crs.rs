@@ -12,6 +12,10 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, Criterion};
 use sekisho_waf::RuleSet;
 
+/// The allocator of the sekisho binary, so that the figures are the product's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Our benchmark setup: blocking mode, bodies inspected, body processors as the recommended
 /// ModSecurity config selects them, and the paranoia level under test.
 fn setup(paranoia: u8) -> String {

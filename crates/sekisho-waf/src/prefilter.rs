@@ -34,7 +34,7 @@ use crate::operators::Operator;
 use crate::rule::{ChainStep, OpKind, Rule, Target};
 use crate::ruleset::{same_sel, Entry};
 use crate::transaction::data::TxData;
-use crate::transaction::eval::{transformed, UNCHANGED_SCAN};
+use crate::transaction::eval::{transformed_with, UNCHANGED_SCAN};
 use crate::transaction::Caches;
 use crate::variables::{self, RuleInfo, Var, VarValue};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
@@ -502,7 +502,8 @@ impl Unit {
                         unchanged |= bit;
                         continue;
                     }
-                    let owned = transformed(caches, chains, v, group.chain_idx);
+                    let known = &mut (v.value.len() <= UNCHANGED_SCAN).then_some(present);
+                    let owned = transformed_with(caches, chains, v, group.chain_idx, known);
                     if owned.is_none() {
                         unchanged |= bit;
                     } else {

@@ -94,6 +94,18 @@ pub(crate) fn transformed(
     v: &VarValue<'_>,
     chain: u32,
 ) -> Option<Arc<[u8]>> {
+    transformed_with(caches, chains, v, chain, &mut None)
+}
+
+/// [`transformed`], with the bytes of the value when already known (they are computed at
+/// most once, however long the list).
+pub(crate) fn transformed_with(
+    caches: &mut Caches,
+    chains: &[ChainStep],
+    v: &VarValue<'_>,
+    chain: u32,
+    present: &mut Option<ByteSet>,
+) -> Option<Arc<[u8]>> {
     let step = chains.get(chain as usize)?;
     let f = step.func?;
     let raw: &[u8] = &v.value;
@@ -106,13 +118,16 @@ pub(crate) fn transformed(
     }
     // Most values hold none of the bytes the list's transformations act on: one scan, instead
     // of a call and a cache entry per transformation.
-    if raw.len() <= UNCHANGED_SCAN && !ByteSet::of(raw).intersects(step.triggers) {
-        if cacheable {
-            caches.transforms.insert(key, None);
+    if raw.len() <= UNCHANGED_SCAN {
+        let bytes = *present.get_or_insert_with(|| ByteSet::of(raw));
+        if !bytes.intersects(step.triggers) {
+            if cacheable {
+                caches.transforms.insert(key, None);
+            }
+            return None;
         }
-        return None;
     }
-    let before = transformed(caches, chains, v, step.parent);
+    let before = transformed_with(caches, chains, v, step.parent, present);
     let out = match f(before.as_deref().unwrap_or(raw)) {
         Some(n) => Some(Arc::from(n)),
         None => before,
