@@ -13,7 +13,7 @@ struct Within(Vec<u8>);
 
 impl Operator for Within {
     fn matches(&self, input: &[u8], out: &mut MatchOutput) -> bool {
-        let hit = input.is_empty() || self.0.windows(input.len()).any(|w| w == input);
+        let hit = memchr::memmem::find(&self.0, input).is_some();
         if hit {
             out.capture0(input);
         }
