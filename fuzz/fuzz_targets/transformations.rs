@@ -1,8 +1,10 @@
 //! Runs every SecLang transformation, each followed by a second one picked by the first input
-//! byte (rules chain them), on arbitrary bytes: none may panic or hang.
+//! byte (rules chain them), on arbitrary bytes: none may panic or hang, and none may change a
+//! value that holds none of its trigger bytes (the engine skips it then).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use sekisho_waf::byteset::ByteSet;
 use sekisho_waf::transformations::TRANSFORMATIONS;
 
 fuzz_target!(|data: &[u8]| {
@@ -11,8 +13,12 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let second = &TRANSFORMATIONS[usize::from(pick) % TRANSFORMATIONS.len()];
+    let present = ByteSet::of(input);
     for t in TRANSFORMATIONS {
         let once = (t.func)(input);
+        if !t.triggers.triggered_by(present) {
+            assert_eq!(once, None, "{} changed a value without its trigger bytes", t.name);
+        }
         let value = once.as_deref().unwrap_or(input);
         let _ = (second.func)(value);
     }

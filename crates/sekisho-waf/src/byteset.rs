@@ -60,6 +60,12 @@ impl ByteSet {
         !self.intersection(other).is_empty()
     }
 
+    /// Whether a transformation with these trigger bytes may change a value holding the
+    /// bytes `present`: [`ByteSet::ALL`] means it may change any value, the empty one too.
+    pub fn triggered_by(self, present: ByteSet) -> bool {
+        self == ByteSet::ALL || self.intersects(present)
+    }
+
     pub fn is_empty(self) -> bool {
         self.0 == [0; 4]
     }
@@ -118,5 +124,8 @@ mod tests {
         assert!(!s.intersects(ByteSet::range(b'B', b'Y')));
         assert_eq!(ByteSet::ALL.bytes().count(), 256);
         assert!(ByteSet::EMPTY.is_empty());
+        // `t:length` turns "" into "0": ALL triggers on a value without bytes too.
+        assert!(ByteSet::ALL.triggered_by(ByteSet::EMPTY));
+        assert!(!ByteSet::of(b"%").triggered_by(ByteSet::EMPTY));
     }
 }

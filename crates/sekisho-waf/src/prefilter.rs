@@ -498,7 +498,7 @@ impl Unit {
                     if mask & bit == 0 {
                         continue;
                     }
-                    if !present.intersects(group.triggers) {
+                    if !group.triggers.triggered_by(present) {
                         unchanged |= bit;
                         continue;
                     }

@@ -163,6 +163,14 @@ impl RuleSet {
         RuleSet::builder().add_str(text, origin).build()
     }
 
+    /// The same rule set with its prefilter off: every rule is evaluated. For tests that
+    /// check that the prefilter never changes a verdict.
+    #[doc(hidden)]
+    pub fn without_prefilter(mut self) -> RuleSet {
+        self.prefilter = Prefilter::default();
+        self
+    }
+
     pub fn builder() -> RuleSetBuilder {
         RuleSetBuilder::default()
     }

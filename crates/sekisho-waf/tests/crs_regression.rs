@@ -74,3 +74,57 @@ fn front_end_agrees_with_apache_expectations() {
         wrong.join("\n")
     );
 }
+
+/// The prefilter only ever skips rules that cannot match: with it and without it, every
+/// request of the suite matches the same rules, logs the same lines and gets the same status.
+#[test]
+fn prefilter_changes_no_verdict() {
+    use std::sync::Arc;
+    let crs = crs::report::crs_dir();
+    let tests = match crs::model::load_all(&crs.join("tests/regression/tests")) {
+        Ok(t) => t,
+        Err(e) => panic!("{e}"),
+    };
+    let setup = crs::report::support_dir().join("setup.conf");
+    let files = match crs::engine::rule_files(&crs, &setup) {
+        Ok(f) => f,
+        Err(e) => panic!("{e}"),
+    };
+    let with = match crs::engine::load(&files) {
+        Ok(r) => r,
+        Err(e) => panic!("{e}"),
+    };
+    let without = match crs::engine::load(&files) {
+        Ok(r) => match Arc::try_unwrap(r) {
+            Ok(r) => Arc::new(r.without_prefilter()),
+            Err(_) => panic!("the rule set was shared"),
+        },
+        Err(e) => panic!("{e}"),
+    };
+    // Each transaction has its own unique id.
+    let unique = regex::Regex::new(r#"\[unique_id "[^"]*"\]"#).ok();
+    let log = |l: &str| unique.as_ref().map(|u| u.replace_all(l, "").into_owned());
+    let mut differ = Vec::new();
+    for t in &tests {
+        for stage in &t.case.stages {
+            let (a, b) = match (
+                crs::runner::observe(&with, stage),
+                crs::runner::observe(&without, stage),
+            ) {
+                (Ok(a), Ok(b)) => (a, b),
+                (Err(e), _) | (_, Err(e)) => panic!("{}-{}: {e}", t.rule_id, t.case.test_id),
+            };
+            if (a.status, &a.ids, log(&a.log)) != (b.status, &b.ids, log(&b.log)) {
+                differ.push(format!(
+                    "{}-{}: with the prefilter {:?} {:?}, without {:?} {:?}\n{}\n{}",
+                    t.rule_id, t.case.test_id, a.status, a.ids, b.status, b.ids, a.log, b.log
+                ));
+            }
+        }
+    }
+    assert!(
+        differ.is_empty(),
+        "the prefilter changed verdicts:\n{}",
+        differ.join("\n")
+    );
+}

@@ -120,7 +120,7 @@ pub(crate) fn transformed_with(
     // of a call and a cache entry per transformation.
     if raw.len() <= UNCHANGED_SCAN {
         let bytes = *present.get_or_insert_with(|| ByteSet::of(raw));
-        if !bytes.intersects(step.triggers) {
+        if !step.triggers.triggered_by(bytes) {
             if cacheable {
                 caches.transforms.insert(key, None);
             }

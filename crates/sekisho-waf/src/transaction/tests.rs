@@ -416,3 +416,15 @@ SecRule ARGS "@pm /etc/passwd" "id:2,phase:1,pass,log,t:none,t:normalizePath"
         assert_eq!(ids(&tx), vec![2]);
     }
 }
+
+/// A transformation that may change any value changes an empty one too: `t:length` turns ""
+/// into "0", and the shortcut for values without trigger bytes must not skip it.
+#[test]
+fn transformations_of_empty_values() {
+    let rules = r#"
+SecRule ARGS "@streq 0" "id:1,phase:2,pass,t:none,t:length"
+SecRule ARGS "@streq d41d8cd98f00b204e9800998ecf8427e" "id:2,phase:2,pass,t:none,t:md5,t:hexEncode"
+"#;
+    assert_eq!(ids(&run(rules, "/?a=")), vec![1, 2]);
+    assert!(ids(&run(rules, "/?a=x")).is_empty());
+}

@@ -41,7 +41,7 @@ pub fn crs_dir() -> PathBuf {
     dir.canonicalize().unwrap_or(dir)
 }
 
-fn support_dir() -> PathBuf {
+pub fn support_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/crs")
 }
 
