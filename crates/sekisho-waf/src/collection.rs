@@ -139,12 +139,16 @@ impl VarStore {
         }
     }
 
+    /// Empty again, keeping its table (at most `keep` entries' worth).
+    pub fn clear(&mut self, keep: usize) {
+        self.map.clear();
+        self.map.shrink_to(keep);
+    }
+
     pub fn remove(&mut self, key: &str) {
         self.map.shift_remove(key.to_ascii_lowercase().as_str());
     }
 
-    /// Removes every key the selector picks (`setvar:!tx./^x_/` is not SecLang, but
-    /// `ctl`-style cleanup uses it).
     pub fn len(&self) -> usize {
         self.map.len()
     }

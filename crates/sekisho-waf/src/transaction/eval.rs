@@ -499,12 +499,13 @@ impl Transaction {
         for v in &values {
             let raw: &[u8] = &v.value;
             if link.actions.multi_match {
-                let mut cur: Cow<'_, [u8]> = Cow::Borrowed(raw);
-                let mut candidates: Vec<Vec<u8>> = vec![raw.to_vec()];
+                // The value, then its form after each transformation that changed it.
+                let mut candidates = smallvec::SmallVec::<[Cow<'_, [u8]>; 4]>::new();
+                candidates.push(Cow::Borrowed(raw));
                 for f in &link.transforms {
-                    if let Some(n) = f(&cur) {
-                        candidates.push(n.clone());
-                        cur = Cow::Owned(n);
+                    let changed = candidates.last().and_then(|cur| f(cur));
+                    if let Some(n) = changed {
+                        candidates.push(Cow::Owned(n));
                     }
                 }
                 for c in &candidates {

@@ -277,7 +277,7 @@ impl Var {
 }
 
 /// The values of a rule's variables: most rules get a few, kept inline (no allocation).
-pub type Values<'a> = smallvec::SmallVec<[VarValue<'a>; 8]>;
+pub type Values<'a> = smallvec::SmallVec<[VarValue<'a>; 24]>;
 
 /// One value a variable yielded: what operators test.
 #[derive(Debug, Clone)]
