@@ -295,7 +295,11 @@ impl VarValue<'_> {
         if self.key.is_empty() || !self.var.is_collection() {
             return name.to_string();
         }
-        let key = String::from_utf8_lossy(&self.key);
+        // Keys are almost always valid UTF-8: checking that is cheaper than the lossy pass.
+        let key = match std::str::from_utf8(&self.key) {
+            Ok(k) => Cow::Borrowed(k),
+            Err(_) => String::from_utf8_lossy(&self.key),
+        };
         let mut s = String::with_capacity(name.len() + 1 + key.len());
         s.push_str(name);
         s.push(':');
