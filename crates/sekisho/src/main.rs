@@ -37,7 +37,9 @@ enum Command {
 }
 
 /// mimalloc: the WAF allocates many small, short-lived buffers per transaction, and a
-/// benign request's inspection took 8 % less time with it than with glibc's allocator.
+/// benign request's inspection took 8 % less time with it than with glibc's allocator. Its
+/// version 2: version 3 kept the memory freed while loading the CRS resident (70 MB after
+/// loading the CRS against 42 MB; glibc's allocator: 36 MB).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
