@@ -72,6 +72,8 @@ impl Default for Defaults {
 pub struct ChainStep {
     pub parent: u32,
     pub func: Option<TransformFn>,
+    /// `func`'s index in the transformation registry.
+    pub func_id: u32,
     /// The trigger bytes of every transformation of the list: a value holding none of them
     /// comes out of the list unchanged.
     pub triggers: crate::byteset::ByteSet,

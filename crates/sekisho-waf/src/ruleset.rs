@@ -526,15 +526,22 @@ impl Compiler {
                     .get(parent as usize)
                     .map_or(ByteSet::ALL, |p| p.triggers);
                 let own = crate::transformations::lookup(name).map_or(ByteSet::ALL, |t| t.triggers);
+                let func_id = crate::transformations::TRANSFORMATIONS
+                    .iter()
+                    .position(|t| t.name == *name)
+                    .and_then(|i| u32::try_from(i).ok())
+                    .unwrap_or(u32::MAX);
                 ChainStep {
                     parent,
                     func: Some(*f),
+                    func_id,
                     triggers: before.union(own),
                 }
             }
             None => ChainStep {
                 parent: 0,
                 func: None,
+                func_id: u32::MAX,
                 triggers: ByteSet::EMPTY,
             },
         };

@@ -79,6 +79,10 @@ fn volatile(var: Var) -> bool {
     )
 }
 
+/// Marks a transformation cache key as one transformation (by its registry index) of the value
+/// itself, rather than a list: list indexes stay far below it.
+const ONE_STEP: u32 = 1 << 31;
+
 /// Values up to this length are scanned for a list's trigger bytes before it is run; longer
 /// ones (bodies) go through the list, whose transformations each have their own fast scan.
 pub(crate) const UNCHANGED_SCAN: usize = 4 << 10;
@@ -128,9 +132,24 @@ pub(crate) fn transformed_with(
         }
     }
     let before = transformed_with(caches, chains, v, step.parent, present);
-    let out = match f(before.as_deref().unwrap_or(raw)) {
-        Some(n) => Some(Arc::from(n)),
-        None => before,
+    let out = match before {
+        // Unchanged so far: this is `f` of the value itself, shared by every list that gets
+        // there the same way (`t:lowercase` after decodings that found nothing to decode).
+        None if cacheable => {
+            let once = (raw.as_ptr() as usize, raw.len(), ONE_STEP | step.func_id);
+            match caches.transforms.get(&once) {
+                Some(hit) => hit.clone(),
+                None => {
+                    let out: Option<Arc<[u8]>> = f(raw).map(Arc::from);
+                    caches.transforms.insert(once, out.clone());
+                    out
+                }
+            }
+        }
+        before => match f(before.as_deref().unwrap_or(raw)) {
+            Some(n) => Some(Arc::from(n)),
+            None => before,
+        },
     };
     if cacheable {
         caches.transforms.insert(key, out.clone());
