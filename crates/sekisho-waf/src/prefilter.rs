@@ -488,10 +488,9 @@ impl Unit {
             let start = values.len();
             variables::collect(t.var, &t.sel, data, &info, &mut values);
             for (i, v) in values.iter().enumerate().skip(start) {
-                let present = match v.value.len() {
-                    n if n <= UNCHANGED_SCAN => ByteSet::of(&v.value),
-                    _ => ByteSet::ALL,
-                };
+                // Long values (bodies) are not scanned: every list may change them.
+                let known = (v.value.len() <= UNCHANGED_SCAN).then(|| ByteSet::of(&v.value));
+                let present = known.unwrap_or(ByteSet::ALL);
                 let mut unchanged = 0u64;
                 for (g, group) in self.groups.iter().enumerate() {
                     let bit = 1u64 << g;
@@ -502,8 +501,8 @@ impl Unit {
                         unchanged |= bit;
                         continue;
                     }
-                    let known = &mut (v.value.len() <= UNCHANGED_SCAN).then_some(present);
-                    let owned = transformed_with(caches, chains, v, group.chain_idx, known);
+                    let mut bytes = known;
+                    let owned = transformed_with(caches, chains, v, group.chain_idx, &mut bytes);
                     if owned.is_none() {
                         unchanged |= bit;
                     } else {
@@ -511,7 +510,6 @@ impl Unit {
                     }
                 }
                 if unchanged != 0 {
-                    let known = (v.value.len() <= UNCHANGED_SCAN).then_some(present);
                     add_input(
                         &mut inputs,
                         &mut seen,
@@ -524,6 +522,12 @@ impl Unit {
             }
         }
         let Some(state) = caches.prefilter.units.get_mut(at) else {
+            caches.prefilter.scratch = Scratch {
+                inputs,
+                seen,
+                reported,
+                search_no,
+            };
             return;
         };
         let words = (self.n_slots as usize).div_ceil(64);
