@@ -14,6 +14,7 @@ pub mod byteset;
 pub mod collection;
 pub mod config;
 pub mod error;
+mod fold;
 mod log;
 pub mod macros;
 pub mod operators;

@@ -59,6 +59,22 @@ impl Macro {
         })
     }
 
+    /// The variables the macro reads.
+    pub(crate) fn refs(&self) -> impl Iterator<Item = (Var, &KeySel)> {
+        self.parts.iter().filter_map(|p| match p {
+            Part::Var { var, sel } => Some((*var, sel)),
+            Part::Lit(_) => None,
+        })
+    }
+
+    /// The text before the first `%{…}` (all of it for a literal).
+    pub(crate) fn literal_prefix(&self) -> &str {
+        match self.parts.first() {
+            Some(Part::Lit(s)) => s,
+            _ => "",
+        }
+    }
+
     /// A macro without any `%{…}`.
     pub fn is_literal(&self) -> bool {
         self.parts.iter().all(|p| matches!(p, Part::Lit(_)))

@@ -338,6 +338,7 @@ impl Prefilter {
         rules: &[Rule],
         phases: &[Vec<Entry>; 5],
         chains: &[ChainStep],
+        folding: &crate::fold::Folding,
     ) -> Result<Prefilter, String> {
         let mut pf = Prefilter {
             by_rule: vec![None; rules.len()],
@@ -352,6 +353,10 @@ impl Prefilter {
                 let Some(rule) = rules.get(*idx) else {
                     continue;
                 };
+                // A rule no request reaches needs no search (and reports nothing).
+                if !folding.reachable(*idx) {
+                    continue;
+                }
                 let Some(lits) = literals_of(rule) else {
                     continue;
                 };

@@ -42,11 +42,13 @@ pub struct RuleSet {
     pub(crate) config: Config,
     /// Skips rules that cannot match a request's values (see `prefilter.rs`).
     pub(crate) prefilter: Prefilter,
+    /// What the configuration alone decides (see `fold.rs`).
+    pub(crate) folding: crate::fold::Folding,
     /// The transformation lists of all rules, by `Rule::chain_idx`.
     pub(crate) chains: Vec<ChainStep>,
     /// Buffers of finished transactions, for the next ones.
     pub(crate) spares: Spares,
-    files: usize,
+    pub(crate) files: usize,
 }
 
 /// The emptied buffers of finished transactions (caches, matched-rule list: ~100 KB for the
@@ -168,6 +170,17 @@ impl RuleSet {
     #[doc(hidden)]
     pub fn without_prefilter(mut self) -> RuleSet {
         self.prefilter = Prefilter::default();
+        self
+    }
+
+    /// The same rule set without what the configuration decides at load (`fold.rs`):
+    /// every reached rule is evaluated, and the prefilter searches for every rule. For
+    /// tests that check that this never changes a verdict.
+    #[doc(hidden)]
+    pub fn without_folding(mut self) -> RuleSet {
+        self.folding = crate::fold::Folding::default();
+        self.prefilter = Prefilter::build(&self.rules, &self.phases, &self.chains, &self.folding)
+            .unwrap_or_default();
         self
     }
 
@@ -462,12 +475,15 @@ impl Compiler {
             .collect();
 
         let phases = [1u8, 2, 3, 4, 5].map(|ph| build_phase(&rules, &order, &removed, ph));
+        let folding = crate::fold::analyse(&rules, &phases, &self.steps, &self.config);
         // Without a prefilter every rule is evaluated: slower, same verdicts.
-        let prefilter = Prefilter::build(&rules, &phases, &self.steps).unwrap_or_default();
+        let prefilter =
+            Prefilter::build(&rules, &phases, &self.steps, &folding).unwrap_or_default();
         RuleSet {
             spares: Spares::default(),
             phases,
             prefilter,
+            folding,
             chains: std::mem::take(&mut self.steps),
             rules,
             config: self.config.clone(),
@@ -798,6 +814,24 @@ fn merge_actions(old: &mut Vec<ast::Action>, new: &[ast::Action]) {
             .unwrap_or(old.len());
         old.insert(pos, a.clone());
     }
+}
+
+/// Where `skip:n` goes on when the rule loop is at `next` (just after the rule): `n` rules
+/// further, markers not counted; `None` for `skip:0` (no skip).
+pub(crate) fn skip_target(list: &[Entry], next: usize, n: u32) -> Option<usize> {
+    if n == 0 {
+        return None;
+    }
+    let (mut left, mut j) = (n, next);
+    while left > 0 {
+        match list.get(j) {
+            Some(Entry::Rule { .. }) => left -= 1,
+            Some(Entry::Marker) => {}
+            None => break,
+        }
+        j += 1;
+    }
+    Some(j)
 }
 
 fn build_phase(rules: &[Rule], order: &[Slot], removed: &[bool], phase: u8) -> Vec<Entry> {

@@ -79,52 +79,84 @@ fn front_end_agrees_with_apache_expectations() {
 /// request of the suite matches the same rules, logs the same lines and gets the same status.
 #[test]
 fn prefilter_changes_no_verdict() {
-    use std::sync::Arc;
-    let crs = crs::report::crs_dir();
-    let tests = match crs::model::load_all(&crs.join("tests/regression/tests")) {
-        Ok(t) => t,
-        Err(e) => panic!("{e}"),
-    };
-    let setup = crs::report::support_dir().join("setup.conf");
-    let files = match crs::engine::rule_files(&crs, &setup) {
-        Ok(f) => f,
-        Err(e) => panic!("{e}"),
-    };
-    let with = match crs::engine::load(&files) {
-        Ok(r) => r,
-        Err(e) => panic!("{e}"),
-    };
-    let without = match crs::engine::load(&files) {
-        Ok(r) => match Arc::try_unwrap(r) {
-            Ok(r) => Arc::new(r.without_prefilter()),
-            Err(_) => panic!("the rule set was shared"),
-        },
-        Err(e) => panic!("{e}"),
-    };
-    // Each transaction has its own unique id.
-    let unique = regex::Regex::new(r#"\[unique_id "[^"]*"\]"#).ok();
-    let log = |l: &str| unique.as_ref().map(|u| u.replace_all(l, "").into_owned());
-    let mut differ = Vec::new();
-    for t in &tests {
-        for stage in &t.case.stages {
-            let (a, b) = match (
-                crs::runner::observe(&with, stage),
-                crs::runner::observe(&without, stage),
-            ) {
-                (Ok(a), Ok(b)) => (a, b),
-                (Err(e), _) | (_, Err(e)) => panic!("{}-{}: {e}", t.rule_id, t.case.test_id),
-            };
-            if (a.status, &a.ids, log(&a.log)) != (b.status, &b.ids, log(&b.log)) {
-                differ.push(format!(
-                    "{}-{}: with the prefilter {:?} {:?}, without {:?} {:?}\n{}\n{}",
-                    t.rule_id, t.case.test_id, a.status, a.ids, b.status, b.ids, a.log, b.log
-                ));
-            }
-        }
-    }
+    let files = crs_files(None).unwrap_or_else(|e| panic!("{e}"));
+    let differ = different_verdicts(&files, |r| r.without_prefilter());
     assert!(
         differ.is_empty(),
         "the prefilter changed verdicts:\n{}",
         differ.join("\n")
     );
+}
+
+/// What the rule set decides at load (rules the paranoia level jumps over, settings rules)
+/// changes nothing: every request of the suite, at paranoia levels 1 and 2 (where most is
+/// decided), matches the same rules with it as with every rule evaluated.
+#[test]
+fn folding_changes_no_verdict() {
+    for pl in [1, 2] {
+        let files = crs_files(Some(pl)).unwrap_or_else(|e| panic!("{e}"));
+        let differ = different_verdicts(&files, |r| r.without_folding().without_prefilter());
+        assert!(
+            differ.is_empty(),
+            "folding at PL{pl} changed verdicts:\n{}",
+            differ.join("\n")
+        );
+    }
+}
+
+/// The suite's rule files; with `paranoia`, the setup's paranoia level replaced by it.
+fn crs_files(paranoia: Option<u8>) -> Result<Vec<std::path::PathBuf>, String> {
+    let crs = crs::report::crs_dir();
+    let mut setup = crs::report::support_dir().join("setup.conf");
+    if let Some(pl) = paranoia {
+        let text = std::fs::read_to_string(&setup)
+            .map_err(|e| format!("cannot read `{}`: {e}", setup.display()))?;
+        let text = text.replace(
+            "setvar:tx.blocking_paranoia_level=4",
+            &format!("setvar:tx.blocking_paranoia_level={pl}"),
+        );
+        let dir = std::env::temp_dir().join(format!("sekisho-fold-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+        setup = dir.join(format!("setup-pl{pl}.conf"));
+        std::fs::write(&setup, text)
+            .map_err(|e| format!("cannot write `{}`: {e}", setup.display()))?;
+    }
+    crs::engine::rule_files(&crs, &setup)
+}
+
+/// Runs every request of the suite through the rule set and through `change(rule set)`:
+/// each difference in matched rules, log lines or status, described.
+fn different_verdicts(
+    files: &[std::path::PathBuf],
+    change: impl Fn(sekisho_waf::RuleSet) -> sekisho_waf::RuleSet,
+) -> Vec<String> {
+    let crs = crs::report::crs_dir();
+    let outcome = (|| -> Result<Vec<String>, String> {
+        let tests = crs::model::load_all(&crs.join("tests/regression/tests"))?;
+        let with = crs::engine::load(files)?;
+        let without = std::sync::Arc::new(change(
+            sekisho_waf::RuleSet::from_files(files).map_err(|e| e.to_string())?,
+        ));
+        // Each transaction has its own unique id.
+        let unique = regex::Regex::new(r#"\[unique_id "[^"]*"\]"#).ok();
+        let log = |l: &str| unique.as_ref().map(|u| u.replace_all(l, "").into_owned());
+        let mut differ = Vec::new();
+        for t in &tests {
+            for stage in &t.case.stages {
+                let name = format!("{}-{}", t.rule_id, t.case.test_id);
+                let a = crs::runner::observe(&with, stage).map_err(|e| format!("{name}: {e}"))?;
+                let b =
+                    crs::runner::observe(&without, stage).map_err(|e| format!("{name}: {e}"))?;
+                if (a.status, &a.ids, log(&a.log)) != (b.status, &b.ids, log(&b.log)) {
+                    differ.push(format!(
+                        "{name}: {:?} {:?}, changed {:?} {:?}\n{}\n{}",
+                        a.status, a.ids, b.status, b.ids, a.log, b.log
+                    ));
+                }
+            }
+        }
+        Ok(differ)
+    })();
+    outcome.unwrap_or_else(|e| vec![e])
 }

@@ -12,7 +12,7 @@ use crate::log;
 use crate::operators::{number, Operator as _};
 use crate::outcome::{self, Interruption, MatchedRule};
 use crate::rule::{ChainStep, OpKind, Rule};
-use crate::ruleset::{Entry, RuleSet};
+use crate::ruleset::{skip_target, Entry, RuleSet};
 use crate::transaction::data::TxData;
 use crate::variables::{self, RuleInfo, Var, VarValue};
 use std::borrow::Cow;
@@ -210,21 +210,16 @@ impl Transaction {
             let Some(rule) = rules.rules.get(*idx) else {
                 continue;
             };
+            if self.folding_holds && rules.folding.never(*idx) {
+                // What evaluating a rule that did not match would have left behind.
+                self.data.matched_vars.clear();
+                continue;
+            }
             if self.is_removed(rule) || !self.may_match(&rules, *idx) || !self.eval_rule(rule) {
                 continue;
             }
-            if let Some(to) = skip_to {
-                i = *to;
-            } else if rule.actions.skip > 0 {
-                let mut left = rule.actions.skip;
-                while left > 0 {
-                    match list.get(i) {
-                        Some(Entry::Rule { .. }) => left -= 1,
-                        Some(Entry::Marker) => {}
-                        None => break,
-                    }
-                    i += 1;
-                }
+            if let Some(to) = skip_to.or_else(|| skip_target(list, i, rule.actions.skip)) {
+                i = to;
             }
             if self.interruption.is_some()
                 || self.settings.engine == EngineMode::Off
@@ -257,7 +252,7 @@ impl Transaction {
 
     /// Evaluates a rule and its chain; on a full match runs its actions. Returns whether
     /// it matched.
-    fn eval_rule(&mut self, rule: &Rule) -> bool {
+    pub(crate) fn eval_rule(&mut self, rule: &Rule) -> bool {
         self.data.matched_vars.clear();
         let mut last = None;
         if !self.eval_link(rule, rule, &mut last) {
@@ -602,6 +597,18 @@ impl Transaction {
     }
 
     fn ctl(&mut self, c: &Ctl) {
+        let folding = &self.rules.folding;
+        let relied_on = match c {
+            Ctl::RuleRemoveById(ids) | Ctl::RuleRemoveTargetById(ids, _) => {
+                folding.relies_on_ids(ids)
+            }
+            Ctl::RuleRemoveByTag(t) | Ctl::RuleRemoveTargetByTag(t, _) => folding.relies_on_tag(t),
+            Ctl::RuleRemoveByMsg(m) | Ctl::RuleRemoveTargetByMsg(m, _) => folding.relies_on_msg(m),
+            _ => false,
+        };
+        if relied_on {
+            self.folding_holds = false;
+        }
         let s = &mut self.settings;
         match c {
             Ctl::RuleEngine(m) => s.engine = *m,

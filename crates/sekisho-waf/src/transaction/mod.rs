@@ -99,6 +99,9 @@ pub struct Transaction {
     pub(crate) caches: Caches,
     /// Highest phase already run (a phase runs at most once).
     pub(crate) last_phase: u8,
+    /// Whether what the rule set decided at load still holds: no rule it relies on was
+    /// removed at runtime (see `fold.rs`).
+    pub(crate) folding_holds: bool,
     pub(crate) request_body_limit_hit: bool,
 }
 
@@ -177,6 +180,7 @@ impl Transaction {
             caches: spare.caches,
             last_phase: 0,
             request_body_limit_hit: false,
+            folding_holds: true,
         }
     }
 

@@ -12,6 +12,10 @@
 //!   body needs if it repeats at least once; an alternation needs the union of its branches;
 //!   a concatenation needs what any one of its parts needs, or the joined strings of a stretch
 //!   of parts that each match only a few strings (`(?:get|head)\s` → `get\t`, `head `, …);
+//! - a stretch goes on across an optional part that needs something when it is not empty: a
+//!   match either leaves the part empty (and holds the joined strings) or holds what the part
+//!   needs. CRS writes obfuscation-tolerant words so (`b["')\[\\]*a["')\[\\]*s…`): they
+//!   need `bash` or one of the bytes between letters, not any single letter;
 //! - anything else (an empty match, a look-around, a large class) needs nothing: no set.
 
 use regex_syntax::hir::{Class, Hir, HirKind};
@@ -21,7 +25,7 @@ const MAX_CLASS: usize = 8;
 /// A set with more literals than this is given up (the search would get slow to build).
 const MAX_SET: usize = 512;
 /// Literals are cut to this length: a longer one is no rarer, and the search stays small.
-const MAX_LEN: usize = 4;
+const MAX_LEN: usize = 6;
 
 /// The literals (lower-case, de-duplicated) one of which every match of `hir` (a parsed
 /// `@rx` pattern, see [`super::parse`]) contains; `None` when the pattern can match without
@@ -38,6 +42,8 @@ pub fn required(hir: &Hir) -> Option<Vec<Vec<u8>>> {
 struct Info {
     exact: Option<Vec<Vec<u8>>>,
     need: Option<Vec<Vec<u8>>>,
+    /// For a part that may match empty: a set one of which every non-empty match contains.
+    nonempty: Option<Vec<Vec<u8>>>,
 }
 
 /// One pass over the pattern, bottom up (see the module doc).
@@ -52,6 +58,7 @@ fn info(h: &Hir) -> Info {
             Info {
                 exact: (l.0.len() <= MAX_LEN).then(|| vec![lit.clone()]),
                 need: Some(vec![lit]),
+                nonempty: None,
             }
         }
         HirKind::Class(Class::Bytes(c)) => {
@@ -72,11 +79,13 @@ fn info(h: &Hir) -> Info {
             Info {
                 exact: set.clone(),
                 need: set,
+                nonempty: None,
             }
         }
         HirKind::Empty | HirKind::Look(_) => Info {
             exact: Some(vec![Vec::new()]),
             need: None,
+            nonempty: None,
         },
         HirKind::Capture(c) => info(&c.sub),
         HirKind::Repetition(r) => {
@@ -89,9 +98,15 @@ fn info(h: &Hir) -> Info {
                 }),
                 _ => None,
             };
+            let (need, nonempty) = if r.min >= 1 {
+                (sub.need, None)
+            } else {
+                (None, sub.need)
+            };
             Info {
                 exact,
-                need: if r.min >= 1 { sub.need } else { None },
+                need,
+                nonempty,
             }
         }
         HirKind::Alternation(xs) => {
@@ -101,16 +116,31 @@ fn info(h: &Hir) -> Info {
                 exact = union(exact, i.exact);
                 need = union(need, i.need);
             }
-            Info { exact, need }
+            Info {
+                exact,
+                need,
+                nonempty: None,
+            }
         }
         HirKind::Concat(xs) => {
             // `run`: every string the current stretch of exact parts matches, joined.
             let mut run: Option<Vec<Vec<u8>>> = Some(vec![Vec::new()]);
+            // What the optional parts the stretch went across need when not empty.
+            let mut across: Vec<Vec<u8>> = Vec::new();
             let mut all_exact = true;
             let mut best: Option<Vec<Vec<u8>>> = None;
             for x in xs {
                 let i = info(x);
-                consider(&mut best, i.need);
+                consider(&mut best, i.need.clone());
+                if let Some(skip) = optional(&i) {
+                    all_exact = false;
+                    across.extend(skip);
+                    if across.len() > MAX_SET {
+                        run = Some(vec![Vec::new()]);
+                        across.clear();
+                    }
+                    continue;
+                }
                 match i.exact {
                     Some(e) => {
                         run = match run.take().and_then(|r| join(&r, &e)) {
@@ -118,26 +148,43 @@ fn info(h: &Hir) -> Info {
                             None => {
                                 // Too many: what was joined so far still counts alone.
                                 all_exact = false;
+                                across.clear();
                                 Some(e)
                             }
                         };
-                        consider(&mut best, run.clone());
+                        consider(&mut best, union(run.clone(), Some(across.clone())));
                     }
                     None => {
                         all_exact = false;
                         run = Some(vec![Vec::new()]);
+                        across.clear();
                     }
                 }
             }
             Info {
                 exact: if all_exact { run } else { None },
                 need: best,
+                nonempty: None,
             }
         }
         HirKind::Class(Class::Unicode(_)) => Info {
             exact: None,
             need: None,
+            nonempty: None,
         },
+    }
+}
+
+/// When a concatenation's stretch may go across part `i` (see the module doc): what the part
+/// needs when it is not empty. `\\?` needs `\\`; `["')]*` needs one of those bytes. A part
+/// that only ever matches the empty string (`\b`) is joined instead, as it changes nothing.
+fn optional(i: &Info) -> Option<Vec<Vec<u8>>> {
+    match &i.exact {
+        Some(e) if e.iter().any(Vec::is_empty) && e.iter().any(|s| !s.is_empty()) => {
+            Some(e.iter().filter(|s| !s.is_empty()).cloned().collect())
+        }
+        Some(_) => None,
+        None => i.nonempty.clone(),
     }
 }
 
@@ -145,6 +192,8 @@ fn info(h: &Hir) -> Info {
 fn union(a: Option<Vec<Vec<u8>>>, b: Option<Vec<Vec<u8>>>) -> Option<Vec<Vec<u8>>> {
     let mut a = a?;
     a.extend(b?);
+    a.sort();
+    a.dedup();
     (a.len() <= MAX_SET).then_some(a)
 }
 
@@ -178,11 +227,24 @@ fn consider(best: &mut Option<Vec<Vec<u8>>>, cand: Option<Vec<Vec<u8>>>) {
     }
 }
 
-/// How selective a set is: longer shortest literal first (up to 4 bytes, beyond which a
-/// literal is rare enough), then fewer literals.
-fn score(set: &[Vec<u8>]) -> (usize, std::cmp::Reverse<usize>, usize) {
+/// How selective a set is: rarer shortest literal first, then fewer literals, then longer. A literal is
+/// as rare as it is long (up to [`MAX_LEN`]), but a single punctuation byte that text seldom
+/// holds (`"`, `$`, `\\`, …) counts as rare as three letters.
+fn score(set: &[Vec<u8>]) -> (usize, std::cmp::Reverse<usize>, usize, usize) {
+    let rarity = |l: &Vec<u8>| match l.as_slice() {
+        [b] if b.is_ascii_alphanumeric() || b" \t.,-/:;=_+".contains(b) => 1,
+        [_] => 3,
+        l => l.len(),
+    };
+    let rarest = set.iter().map(rarity).min().unwrap_or(0);
     let shortest = set.iter().map(Vec::len).min().unwrap_or(0);
-    (shortest.min(4), std::cmp::Reverse(set.len()), shortest)
+    let total = set.iter().map(Vec::len).sum();
+    (
+        rarest.min(MAX_LEN),
+        std::cmp::Reverse(set.len()),
+        shortest,
+        total,
+    )
 }
 
 #[cfg(test)]
@@ -200,13 +262,27 @@ mod tests {
 
     #[test]
     fn literals_are_folded_and_joined() {
-        assert_eq!(req("(?i)union\\s+select"), Some(vec!["unio".into()]));
+        assert_eq!(req("(?i)union\\s+select"), Some(vec!["select".into()]));
         assert_eq!(
             req("(?:Foo|bar)baz"),
-            Some(vec!["barb".into(), "foob".into()])
+            Some(vec!["barbaz".into(), "foobaz".into()])
         );
         // Cut to MAX_LEN bytes: a longer literal is no rarer.
-        assert_eq!(req("<script>"), Some(vec!["<scr".into()]));
+        assert_eq!(req("<script>"), Some(vec!["<scrip".into()]));
+    }
+
+    #[test]
+    fn a_stretch_goes_across_optional_parts() {
+        // Letters with optional bytes between them need the word or one of those bytes.
+        assert_eq!(
+            req("(?i)b[\"']*a\\x5c?s[\"']*h"),
+            Some(vec!["\"".into(), "'".into(), "\\".into(), "bash".into()])
+        );
+        // An optional group that needs `$` when present.
+        assert_eq!(
+            req("ca(?:\\$[a-z]*)?t"),
+            Some(vec!["$".into(), "cat".into()])
+        );
     }
 
     #[test]
@@ -236,6 +312,12 @@ mod tests {
             ("\\bexec\\b|[;|]\\s*cat", &["exec", "a;  cat", "|cat"]),
             ("(?i)\\x5cx[0-9a-f]{2}", &["\\X4F", "\\x41"]),
             ("ab{2,}c", &["abbc", "abbbbc"]),
+            (
+                "(?i)b[\"']*a\\x5c?s[\"']*h\\b",
+                &["bash", "B'A\\S\"h", "ba\\sh", "b\"ash"],
+            ),
+            ("ca(?:\\$[a-z]*)?t", &["cat", "ca$xt", "ca$t"]),
+            ("x(?:get|head)?\\s", &["x ", "xget\t", "xhead "]),
         ];
         for (p, inputs) in cases {
             let set = required(&parse(&translate(p)).unwrap()).unwrap();

@@ -1,0 +1,525 @@
+//! What the configuration decides on its own: rules whose outcome is the same for every
+//! request, and the rules no request can reach because of them.
+//!
+//! The CRS fills in its settings with rules like `SecRule &TX:blocking_paranoia_level "@eq 0"
+//! "setvar:tx.blocking_paranoia_level=1"`, and gates each paranoia level of each file with
+//! `SecRule TX:DETECTION_PARANOIA_LEVEL "@lt 2" "skipAfter:END-…"`. These read only `TX`
+//! variables that the configuration set, so their outcome is known at load: at paranoia
+//! level 1, every rule of levels 2–4 is jumped over by every request.
+//!
+//! The analysis runs the phases once at load over an abstract `TX` store, where each variable
+//! is known (a value, or absent) or unknown (a rule that reads request data may have written
+//! it). A rule whose condition reads only known `TX` variables is run on a scratch transaction
+//! holding them: its outcome is then decided, and what it writes is known. Any other rule is
+//! assumed to both match and not match: both of its paths are followed, and whatever it may
+//! write becomes unknown. Where paths join (a `skipAfter` target, the next phase), a variable
+//! stays known only if every path agrees on it; a rule that may `allow`, interrupt or turn
+//! the engine off also joins every later phase.
+//!
+//! What it is used for, both sound only while the findings hold:
+//! - rules no path reaches are left out of the prefilter's search (less to search, fewer
+//!   literals reported); a rule the search leaves out is evaluated in full if ever reached;
+//! - a one-link rule decided never to match is not evaluated.
+//!
+//! The findings rely on the decided rules running as written. A transaction that removes one
+//! of them at runtime (`ctl:ruleRemoveById`, `…ByTag`, `…ByMsg`, `…Target…`) evaluates every
+//! rule from then on ([`Folding::relies_on_id`] and friends).
+
+use crate::actions::ctl::Ctl;
+use crate::actions::setvar::{SetOp, Store};
+use crate::actions::{Disruptive, Exec};
+use crate::collection::KeySel;
+use crate::config::Config;
+use crate::prefilter::Prefilter;
+use crate::rule::{ChainStep, OpKind, Rule};
+use crate::ruleset::{skip_target, Entry, RuleSet, Spares};
+use crate::transaction::Transaction;
+use crate::variables::Var;
+use rustc_hash::FxHashSet;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// What the analysis found, by rule index.
+#[derive(Debug, Default)]
+pub(crate) struct Folding {
+    /// The rule never matches, whatever the request: it is not evaluated.
+    never: Vec<bool>,
+    /// Some request may reach the rule.
+    reachable: Vec<bool>,
+    /// Ids, tags and messages of the decided rules (sorted ids).
+    ids: Vec<u64>,
+    tags: FxHashSet<String>,
+    msgs: FxHashSet<String>,
+}
+
+impl Folding {
+    /// Whether rule `idx` never matches (while the findings hold).
+    pub(crate) fn never(&self, idx: usize) -> bool {
+        self.never.get(idx).copied().unwrap_or(false)
+    }
+
+    /// Whether some request may reach rule `idx`; every rule may without an analysis.
+    pub(crate) fn reachable(&self, idx: usize) -> bool {
+        self.reachable.get(idx).copied().unwrap_or(true)
+    }
+
+    /// Whether removing the rules of these id ranges at runtime touches a decided rule.
+    pub(crate) fn relies_on_ids(&self, ranges: &[sekisho_seclang::IdRange]) -> bool {
+        ranges.iter().any(|r| {
+            let from = self.ids.partition_point(|&id| id < r.start);
+            self.ids.get(from).is_some_and(|&id| r.contains(id))
+        })
+    }
+
+    pub(crate) fn relies_on_tag(&self, tag: &str) -> bool {
+        self.tags.contains(tag)
+    }
+
+    pub(crate) fn relies_on_msg(&self, msg: &str) -> bool {
+        self.msgs.contains(msg)
+    }
+}
+
+/// A `TX` variable as the analysis sees it.
+#[derive(Debug, Clone, PartialEq)]
+enum Val {
+    Unknown,
+    Absent,
+    Is(Vec<u8>),
+}
+
+/// The abstract `TX` store at one point of the rule lists.
+#[derive(Debug, Clone, Default)]
+struct State {
+    vars: BTreeMap<String, Val>,
+    /// Name prefixes written with names taken from request data (`tx.header_name_%{tx.0}`).
+    open: Vec<String>,
+    /// A rule wrote a name the analysis cannot tell: every other name is unknown too.
+    all_open: bool,
+}
+
+impl State {
+    fn get(&self, name: &str) -> Val {
+        match self.vars.get(name) {
+            Some(v) => v.clone(),
+            None if self.all_open || self.open.iter().any(|p| name.starts_with(p.as_str())) => {
+                Val::Unknown
+            }
+            None => Val::Absent,
+        }
+    }
+
+    fn known(&self, name: &str) -> bool {
+        self.get(name) != Val::Unknown
+    }
+
+    /// A write whose name starts with `prefix` and goes on with request data.
+    fn open_prefix(&mut self, prefix: &str) {
+        if prefix.is_empty() {
+            self.all_open = true;
+        }
+        for (k, v) in &mut self.vars {
+            if k.starts_with(prefix) {
+                *v = Val::Unknown;
+            }
+        }
+        if !self.open.iter().any(|p| p == prefix) {
+            self.open.push(prefix.to_string());
+        }
+    }
+
+    /// Where two paths join: known only where both agree.
+    fn join(&self, other: &State) -> State {
+        let mut open = self.open.clone();
+        for p in &other.open {
+            if !open.contains(p) {
+                open.push(p.clone());
+            }
+        }
+        let mut out = State {
+            vars: BTreeMap::new(),
+            open,
+            all_open: self.all_open || other.all_open,
+        };
+        for name in self.vars.keys().chain(other.vars.keys()) {
+            let (a, b) = (self.get(name), other.get(name));
+            out.vars
+                .insert(name.clone(), if a == b { a } else { Val::Unknown });
+        }
+        out
+    }
+}
+
+fn join(into: &mut Option<State>, s: &State) {
+    *into = Some(match into.take() {
+        Some(cur) => cur.join(s),
+        None => s.clone(),
+    });
+}
+
+/// Analyses the phase lists of `rules` (see the module doc).
+pub(crate) fn analyse(
+    rules: &[Rule],
+    phases: &[Vec<Entry>; 5],
+    chains: &[ChainStep],
+    config: &Config,
+) -> Folding {
+    // Rules are evaluated on scratch transactions of a rule set that only lends them the
+    // transformation lists; the rule itself is passed in.
+    let scratch_set = Arc::new(RuleSet {
+        rules: Vec::new(),
+        phases: Default::default(),
+        config: config.clone(),
+        prefilter: Prefilter::default(),
+        folding: Folding::default(),
+        chains: chains.to_vec(),
+        spares: Spares::default(),
+        files: 0,
+    });
+    let mut f = Folding {
+        never: vec![false; rules.len()],
+        reachable: vec![false; rules.len()],
+        ..Folding::default()
+    };
+    let mut decided = Vec::new();
+    let mut start = Some(State::default());
+    // The states in which a phase may end early (allow, interruption): every later phase
+    // may start from them.
+    let mut early: Option<State> = None;
+    for list in phases {
+        let mut at: Vec<Option<State>> = vec![None; list.len() + 1];
+        let mut first = start.take();
+        if let Some(e) = &early {
+            join(&mut first, e);
+        }
+        if let Some(slot) = at.get_mut(0) {
+            *slot = first;
+        }
+        for (i, entry) in list.iter().enumerate() {
+            let Some(state) = at.get_mut(i).and_then(Option::take) else {
+                continue;
+            };
+            let (idx, skip_to) = match entry {
+                Entry::Rule { idx, skip_to } => (*idx, *skip_to),
+                Entry::Marker => {
+                    flow(&mut at, i + 1, &state);
+                    continue;
+                }
+            };
+            let Some(rule) = rules.get(idx) else {
+                flow(&mut at, i + 1, &state);
+                continue;
+            };
+            if let Some(r) = f.reachable.get_mut(idx) {
+                *r = true;
+            }
+            let jump = skip_to.or_else(|| skip_target(list, i + 1, rule.actions.skip));
+            match decide(&scratch_set, rule, &state) {
+                Some((hit, after)) => {
+                    decided.push(idx);
+                    if !hit && rule.chain.is_none() {
+                        if let Some(n) = f.never.get_mut(idx) {
+                            *n = true;
+                        }
+                    }
+                    let to = if hit { jump.unwrap_or(i + 1) } else { i + 1 };
+                    flow(&mut at, to, &after);
+                    if hit && may_end_phase(rule) {
+                        join(&mut early, &after);
+                    }
+                }
+                None => {
+                    let after = unknown_writes(rule, state);
+                    flow(&mut at, i + 1, &after);
+                    if let Some(to) = jump {
+                        flow(&mut at, to, &after);
+                    }
+                    if may_end_phase(rule) {
+                        join(&mut early, &after);
+                    }
+                }
+            }
+        }
+        start = at.pop().flatten();
+    }
+    for idx in decided {
+        let Some(rule) = rules.get(idx) else { continue };
+        f.ids.push(rule.id);
+        f.tags.extend(rule.actions.tags.iter().cloned());
+        if let Some(m) = &rule.actions.msg {
+            f.msgs.insert(m.text.clone());
+        }
+    }
+    f.ids.sort_unstable();
+    f
+}
+
+fn flow(at: &mut [Option<State>], to: usize, s: &State) {
+    if let Some(slot) = at.get_mut(to) {
+        join(slot, s);
+    }
+}
+
+/// Whether the rule, when it matches, may end its phase (and so start a later one) early.
+fn may_end_phase(rule: &Rule) -> bool {
+    !matches!(rule.disruptive, Disruptive::Pass | Disruptive::Block)
+        || rule.links().any(|l| {
+            l.actions
+                .exec
+                .iter()
+                .any(|e| matches!(e, Exec::Ctl(Ctl::RuleEngine(_))))
+        })
+}
+
+/// The `TX` names a rule's `setvar`s write, as written: `(name or literal prefix, fixed)`.
+fn tx_writes(rule: &Rule) -> impl Iterator<Item = (String, bool)> + '_ {
+    rule.links()
+        .flat_map(|l| l.actions.exec.iter())
+        .filter_map(|e| match e {
+            Exec::SetVar(sv) if sv.store == Store::Tx => Some(match &sv.fixed_name {
+                Some(n) => (n.to_ascii_lowercase(), true),
+                None => (sv.name.literal_prefix().to_ascii_lowercase(), false),
+            }),
+            _ => None,
+        })
+}
+
+/// The state after a rule whose outcome is not decided: whatever it may write is unknown.
+fn unknown_writes(rule: &Rule, mut s: State) -> State {
+    for (name, fixed) in tx_writes(rule) {
+        if fixed {
+            s.vars.insert(name, Val::Unknown);
+        } else {
+            s.open_prefix(&name);
+        }
+    }
+    if rule.links().any(|l| l.actions.capture) {
+        for d in 0..10 {
+            s.vars.insert(d.to_string(), Val::Unknown);
+        }
+    }
+    s
+}
+
+/// A `TX` variable a condition reads by name, if that is all it reads.
+fn tx_name(var: Var, sel: &KeySel) -> Option<&str> {
+    match (var, sel) {
+        (Var::Tx, KeySel::Exact(name)) => Some(name),
+        _ => None,
+    }
+}
+
+/// Whether the rule's condition reads only `TX` variables known in `s` (and none the rule
+/// itself writes before a later link reads it), and the rule does nothing the analysis
+/// does not follow (captures, `ctl`).
+fn condition_is_known(rule: &Rule, s: &State) -> bool {
+    let written: Vec<(String, bool)> = tx_writes(rule).collect();
+    let fresh = |name: &str| {
+        !written.iter().any(|(w, fixed)| {
+            if *fixed {
+                w == name
+            } else {
+                name.starts_with(w.as_str())
+            }
+        })
+    };
+    rule.links().enumerate().all(|(k, link)| {
+        let readable = |name: &str| s.known(name) && (k == 0 || fresh(name));
+        let targets = link
+            .targets
+            .iter()
+            .all(|t| tx_name(t.var, &t.sel).is_some_and(readable));
+        let op = match &link.op.kind {
+            OpKind::Dynamic(m) => m
+                .refs()
+                .all(|(var, sel)| tx_name(var, sel).is_some_and(readable)),
+            _ => true,
+        };
+        let plain = !link.actions.capture
+            && link.exclusions.is_empty()
+            && !link.actions.exec.iter().any(|e| matches!(e, Exec::Ctl(_)));
+        targets && op && plain
+    })
+}
+
+/// The rule's outcome and the state after it, when its condition is known.
+fn decide(scratch_set: &Arc<RuleSet>, rule: &Rule, s: &State) -> Option<(bool, State)> {
+    if !condition_is_known(rule, s) {
+        return None;
+    }
+    let mut tx = Transaction::new(Arc::clone(scratch_set));
+    for (name, v) in &s.vars {
+        if let Val::Is(v) = v {
+            tx.data.tx.set(name, v.clone());
+        }
+    }
+    let hit = tx.eval_rule(rule);
+    let mut after = s.clone();
+    if !hit {
+        // A chain whose first links matched ran their `setvar`s: not followed.
+        if rule.chain.is_some() {
+            after = unknown_writes(rule, after);
+        }
+        return Some((false, after));
+    }
+    for link in rule.links() {
+        for e in &link.actions.exec {
+            let Exec::SetVar(sv) = e else { continue };
+            if sv.store != Store::Tx {
+                continue;
+            }
+            let Some(name) = sv.fixed_name.as_deref().map(str::to_ascii_lowercase) else {
+                after.open_prefix(&sv.name.literal_prefix().to_ascii_lowercase());
+                continue;
+            };
+            // The value is known when it is built from known variables (or the match), and
+            // for `=+`/`=-` from a known one. Checked in the order the `setvar`s ran.
+            let from_known = |m: &crate::macros::Macro| {
+                m.refs().all(|(var, sel)| {
+                    matches!(var, Var::MatchedVar | Var::MatchedVarName | Var::Rule)
+                        || tx_name(var, sel).is_some_and(|n| after.known(n))
+                })
+            };
+            let value_known = match &sv.op {
+                SetOp::Delete => true,
+                SetOp::Set(m) => from_known(m),
+                SetOp::Add(m) | SetOp::Sub(m) => from_known(m) && after.known(&name),
+            };
+            let v = if !value_known {
+                Val::Unknown
+            } else {
+                match tx.data.tx.get(&name) {
+                    Some(v) => Val::Is(v.to_vec()),
+                    None => Val::Absent,
+                }
+            };
+            after.vars.insert(name, v);
+        }
+    }
+    Some((true, after))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::RuleSet;
+    use std::path::Path;
+    use std::sync::Arc;
+
+    fn set(rules: &str) -> Arc<RuleSet> {
+        let text = format!("SecRuleEngine On\n{rules}\n");
+        Arc::new(RuleSet::from_str(&text, Path::new("t.conf")).unwrap_or_else(|e| panic!("{e}")))
+    }
+
+    /// The rule index of rule `id`.
+    fn idx(set: &RuleSet, id: u64) -> usize {
+        set.rules
+            .iter()
+            .position(|r| r.id == id)
+            .unwrap_or_else(|| panic!("no rule {id}"))
+    }
+
+    fn ids(set: &Arc<RuleSet>, uri: &str) -> Vec<u64> {
+        let mut tx = set.transaction();
+        tx.process_uri(uri.as_bytes(), "GET", "HTTP/1.1");
+        tx.process_request_headers();
+        tx.process_request_body();
+        tx.matched_rules().iter().map(|m| m.id).collect()
+    }
+
+    /// A paranoia-level gate as the CRS writes it, behind settings and their defaults.
+    const GATED: &str = r#"
+SecAction "id:1,phase:1,pass,nolog,setvar:tx.blocking_paranoia_level=1"
+SecRule &TX:blocking_paranoia_level "@eq 0" "id:2,phase:1,pass,nolog,setvar:tx.blocking_paranoia_level=1"
+SecRule &TX:detection_paranoia_level "@eq 0" "id:3,phase:1,pass,nolog,setvar:'tx.detection_paranoia_level=%{TX.blocking_paranoia_level}'"
+SecRule TX:DETECTION_PARANOIA_LEVEL "@lt 1" "id:10,phase:2,pass,nolog,skipAfter:END"
+SecRule ARGS "@rx attack" "id:11,phase:2,pass,log"
+SecRule TX:DETECTION_PARANOIA_LEVEL "@lt 2" "id:12,phase:2,pass,nolog,skipAfter:END"
+SecRule ARGS "@rx paranoid" "id:13,phase:2,pass,log"
+SecMarker END
+SecRule ARGS "@rx after" "id:14,phase:2,pass,log"
+"#;
+
+    #[test]
+    fn settings_decide_gates_and_what_they_jump_over() {
+        let s = set(GATED);
+        let f = &s.folding;
+        assert!(f.never(idx(&s, 2)), "the default is already set");
+        assert!(f.never(idx(&s, 10)), "level 1 is on");
+        assert!(
+            !f.never(idx(&s, 12)),
+            "the gate of level 2 matches: it runs"
+        );
+        assert!(f.reachable(idx(&s, 11)));
+        assert!(!f.reachable(idx(&s, 13)), "level 2 is off");
+        assert!(f.reachable(idx(&s, 14)));
+        assert_eq!(
+            ids(&s, "/?a=attack&b=paranoid&c=after"),
+            vec![1, 3, 11, 12, 14]
+        );
+    }
+
+    #[test]
+    fn a_value_from_the_request_is_not_decided() {
+        let rules = format!(
+            "SecRule ARGS:pl \"@rx ^\\d$\" \"id:5,phase:1,pass,nolog,capture,setvar:tx.detection_paranoia_level=%{{TX.0}}\"\n{GATED}"
+        );
+        let s = set(&rules);
+        assert!(!s.folding.never(idx(&s, 10)));
+        assert!(s.folding.reachable(idx(&s, 13)));
+        assert_eq!(ids(&s, "/?pl=2&b=paranoid"), vec![5, 1, 13]);
+        assert_eq!(ids(&s, "/?pl=0&b=paranoid"), vec![5, 1, 10]);
+    }
+
+    #[test]
+    fn a_name_from_the_request_opens_its_prefix_only() {
+        let rules = format!(
+            "SecRule ARGS_NAMES \"@rx ^.*$\" \"id:5,phase:1,pass,nolog,capture,setvar:tx.seen_%{{TX.0}}=1\"\n{GATED}"
+        );
+        let s = set(&rules);
+        assert!(s.folding.never(idx(&s, 10)));
+        assert!(!s.folding.reachable(idx(&s, 13)));
+        let rules = format!(
+            "SecRule ARGS_NAMES \"@rx ^.*$\" \"id:5,phase:2,pass,nolog,capture,setvar:tx.%{{TX.0}}=1\"\n{GATED}"
+        );
+        let s = set(&rules);
+        // `?detection_paranoia_level=…` could rewrite the level: nothing after is decided.
+        assert!(s.folding.reachable(idx(&s, 13)));
+    }
+
+    #[test]
+    fn removing_a_decided_rule_at_runtime_evaluates_every_rule() {
+        let rules = format!(
+            "SecRule ARGS:all \"@streq 1\" \"id:5,phase:1,pass,nolog,ctl:ruleRemoveById=12\"\n{GATED}"
+        );
+        let s = set(&rules);
+        assert!(!s.folding.reachable(idx(&s, 13)));
+        assert_eq!(ids(&s, "/?b=paranoid"), vec![1, 3, 12]);
+        // Without the gate, level 2's rule runs: left out of the search, evaluated in full.
+        assert_eq!(ids(&s, "/?all=1&b=paranoid"), vec![5, 1, 3, 13]);
+        // Without its default the level is unset, and rule 2 (decided never to match) runs.
+        let rules = format!(
+            "SecRule ARGS:all \"@streq 1\" \"id:5,phase:1,pass,nolog,ctl:ruleRemoveById=1\"\n{GATED}"
+        );
+        let s = set(&rules);
+        assert!(s.folding.never(idx(&s, 2)));
+        assert_eq!(ids(&s, "/?all=1"), vec![5, 2, 3, 12]);
+    }
+
+    #[test]
+    fn an_early_end_joins_later_phases() {
+        // `allow` in phase 1 before the level is set: phase 2 may start without it.
+        let rules = format!(
+            "SecRule ARGS:ok \"@streq 1\" \"id:5,phase:1,allow:phase,nolog\"\n{GATED}\n\
+             SecRule &TX:detection_paranoia_level \"@eq 0\" \"id:20,phase:2,pass,nolog\""
+        );
+        let s = set(&rules);
+        assert!(!s.folding.never(idx(&s, 20)));
+        assert_eq!(ids(&s, "/?ok=1"), vec![5, 20]);
+        assert_eq!(ids(&s, "/?ok=2"), vec![1, 3, 12]);
+        // Without the `allow`, rule 20 never matches.
+        let s = set(&format!(
+            "{GATED}\nSecRule &TX:detection_paranoia_level \"@eq 0\" \"id:20,phase:2,pass,nolog\""
+        ));
+        assert!(s.folding.never(idx(&s, 20)));
+    }
+}
