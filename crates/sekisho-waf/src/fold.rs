@@ -42,8 +42,8 @@ use std::sync::Arc;
 /// What the analysis found, by rule index.
 #[derive(Debug, Default)]
 pub(crate) struct Folding {
-    /// The rule never matches, whatever the request: it is not evaluated.
-    never: Vec<bool>,
+    /// The rule's outcome, when decided and usable without evaluating the rule.
+    outcome: Vec<Option<Outcome>>,
     /// Some request may reach the rule.
     reachable: Vec<bool>,
     /// Ids, tags and messages of the decided rules (sorted ids).
@@ -52,10 +52,25 @@ pub(crate) struct Folding {
     msgs: FxHashSet<String>,
 }
 
+/// What a one-link rule does for every request.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    /// It never matches: it is not evaluated.
+    Never,
+    /// It matches, with this one variable name and value (none for a `SecAction`): its
+    /// actions run without its condition being evaluated.
+    Always(Option<(String, Vec<u8>)>),
+}
+
 impl Folding {
-    /// Whether rule `idx` never matches (while the findings hold).
-    pub(crate) fn never(&self, idx: usize) -> bool {
-        self.never.get(idx).copied().unwrap_or(false)
+    /// What rule `idx` does for every request, if decided (and while the findings hold).
+    pub(crate) fn outcome(&self, idx: usize) -> Option<&Outcome> {
+        self.outcome.get(idx).and_then(Option::as_ref)
+    }
+
+    #[cfg(test)]
+    fn never(&self, idx: usize) -> bool {
+        matches!(self.outcome(idx), Some(Outcome::Never))
     }
 
     /// Whether some request may reach rule `idx`; every rule may without an analysis.
@@ -177,7 +192,7 @@ pub(crate) fn analyse(
         files: 0,
     });
     let mut f = Folding {
-        never: vec![false; rules.len()],
+        outcome: std::iter::repeat_with(|| None).take(rules.len()).collect(),
         reachable: vec![false; rules.len()],
         ..Folding::default()
     };
@@ -215,12 +230,17 @@ pub(crate) fn analyse(
             }
             let jump = skip_to.or_else(|| skip_target(list, i + 1, rule.actions.skip));
             match decide(&scratch_set, rule, &state) {
-                Some((hit, after)) => {
+                Some((hit, matched, after)) => {
                     decided.push(idx);
-                    if !hit && rule.chain.is_none() {
-                        if let Some(n) = f.never.get_mut(idx) {
-                            *n = true;
-                        }
+                    // Only a one-link rule with at most one variable matches at most one
+                    // value, and leaves nothing behind when it does not match.
+                    let usable = rule.chain.is_none() && rule.targets.len() <= 1;
+                    if let Some(o) = f.outcome.get_mut(idx).filter(|_| usable) {
+                        *o = if hit {
+                            matched.map(Outcome::Always)
+                        } else {
+                            Some(Outcome::Never)
+                        };
                     }
                     let to = if hit { jump.unwrap_or(i + 1) } else { i + 1 };
                     flow(&mut at, to, &after);
@@ -342,8 +362,16 @@ fn condition_is_known(rule: &Rule, s: &State) -> bool {
     })
 }
 
-/// The rule's outcome and the state after it, when its condition is known.
-fn decide(scratch_set: &Arc<RuleSet>, rule: &Rule, s: &State) -> Option<(bool, State)> {
+/// What a decided match matched: the variable name and value, or none for a `SecAction`.
+type Matched = Option<(String, Vec<u8>)>;
+
+/// The rule's outcome (with what it matched) and the state after it, when its condition is
+/// known.
+fn decide(
+    scratch_set: &Arc<RuleSet>,
+    rule: &Rule,
+    s: &State,
+) -> Option<(bool, Option<Matched>, State)> {
     if !condition_is_known(rule, s) {
         return None;
     }
@@ -360,8 +388,11 @@ fn decide(scratch_set: &Arc<RuleSet>, rule: &Rule, s: &State) -> Option<(bool, S
         if rule.chain.is_some() {
             after = unknown_writes(rule, after);
         }
-        return Some((false, after));
+        return Some((false, None, after));
     }
+    let matched = tx.matched.last().map(|m| {
+        (!rule.targets.is_empty()).then(|| (m.matched_var_name.clone(), m.matched_var.clone()))
+    });
     for link in rule.links() {
         for e in &link.actions.exec {
             let Exec::SetVar(sv) = e else { continue };
@@ -396,7 +427,7 @@ fn decide(scratch_set: &Arc<RuleSet>, rule: &Rule, s: &State) -> Option<(bool, S
             after.vars.insert(name, v);
         }
     }
-    Some((true, after))
+    Some((true, matched, after))
 }
 
 #[cfg(test)]

@@ -207,6 +207,10 @@ pub(crate) struct Rx {
     /// is parsed once for the matcher and for its literals.
     re: meta::Regex,
     literals: Option<Vec<Vec<u8>>>,
+    /// The pattern is `^.*$`, which (dot matching newlines) matches every value whole: CRS
+    /// 920450 captures each header name so, and a capture search per header cost more than
+    /// the rest of the rule.
+    whole: bool,
 }
 
 impl Rx {
@@ -225,6 +229,7 @@ impl Rx {
         Ok(Rx {
             re,
             literals: literals::required(&hir),
+            whole: pattern == "^.*$",
         })
     }
 
@@ -258,6 +263,13 @@ impl Operator for Rx {
     }
 
     fn matches(&self, input: &[u8], out: &mut MatchOutput) -> bool {
+        if self.whole {
+            if out.want_captures {
+                out.captures.clear();
+                out.captures.push(input.to_vec());
+            }
+            return true;
+        }
         // Most values do not match: the capture-free search (lazy DFA) decides that much
         // faster than a search for capture positions, which runs only on a match.
         if !self.re.is_match(input) {

@@ -8,6 +8,7 @@ use crate::actions::{AllowScope, Disruptive, Exec};
 use crate::byteset::ByteSet;
 use crate::collection::VarStore;
 use crate::config::EngineMode;
+use crate::fold::Outcome;
 use crate::log;
 use crate::operators::{number, Operator as _};
 use crate::outcome::{self, Interruption, MatchedRule};
@@ -210,12 +211,19 @@ impl Transaction {
             let Some(rule) = rules.rules.get(*idx) else {
                 continue;
             };
-            if self.folding_holds && rules.folding.never(*idx) {
-                // What evaluating a rule that did not match would have left behind.
-                self.data.matched_vars.clear();
-                continue;
-            }
-            if self.is_removed(rule) || !self.may_match(&rules, *idx) || !self.eval_rule(rule) {
+            let decided = rules.folding.outcome(*idx).filter(|_| self.folding_holds);
+            let matched = match decided {
+                Some(Outcome::Never) => {
+                    // What evaluating a rule that did not match would have left behind.
+                    self.data.matched_vars.clear();
+                    false
+                }
+                Some(Outcome::Always(hit)) => !self.is_removed(rule) && self.replay(rule, hit),
+                None => {
+                    !self.is_removed(rule) && self.may_match(&rules, *idx) && self.eval_rule(rule)
+                }
+            };
+            if !matched {
                 continue;
             }
             if let Some(to) = skip_to.or_else(|| skip_target(list, i, rule.actions.skip)) {
@@ -258,6 +266,44 @@ impl Transaction {
         if !self.eval_link(rule, rule, &mut last) {
             return false;
         }
+        self.matched_rule(rule, last);
+        true
+    }
+
+    /// A one-link rule decided at load to match `hit` (see `fold.rs`): what evaluating it
+    /// would do, without its condition. Returns true (it matched).
+    fn replay(&mut self, rule: &Rule, hit: &Option<(String, Vec<u8>)>) -> bool {
+        self.data.matched_vars.clear();
+        let mut last = None;
+        let has_setvar = rule
+            .actions
+            .exec
+            .iter()
+            .any(|e| matches!(e, Exec::SetVar(_)));
+        match hit {
+            Some((name, value)) => {
+                let h = Hit {
+                    name: name.clone(),
+                    value: value.clone(),
+                    captures: None,
+                };
+                self.take_hit(rule, rule, h, has_setvar, &mut last);
+            }
+            None if has_setvar => self.run_setvars(rule, rule),
+            None => {}
+        }
+        let last = last.or(Some(LastMatch {
+            link: rule,
+            name: String::new(),
+            value: Vec::new(),
+        }));
+        self.matched_rule(rule, last);
+        true
+    }
+
+    /// A rule (chain) matched, `last` the last value it matched: runs its actions and
+    /// records it.
+    fn matched_rule<'r>(&mut self, rule: &'r Rule, last: Option<LastMatch<'r>>) {
         let info = rule_info(rule);
         for link in rule.links() {
             for e in &link.actions.exec {
@@ -344,7 +390,6 @@ impl Transaction {
             m.log_line = log::line(rule, &m, link, &self.data, intr);
         }
         self.matched.push(m);
-        true
     }
 
     fn eval_link<'r>(
@@ -376,29 +421,7 @@ impl Transaction {
                 return false;
             }
             for h in hits {
-                if let Some(caps) = &h.captures {
-                    for (i, c) in caps.iter().enumerate().take(10) {
-                        self.data
-                            .tx
-                            .set(DIGITS.get(i..=i).unwrap_or("0"), c.clone());
-                    }
-                }
-                if starter.keeps_matched_vars {
-                    self.data.matched_vars.add(h.name.as_bytes(), &h.value);
-                }
-                self.data.matched_var_name.clear();
-                self.data
-                    .matched_var_name
-                    .extend_from_slice(h.name.as_bytes());
-                self.data.matched_var.clone_from(&h.value);
-                *last = Some(LastMatch {
-                    link,
-                    name: h.name,
-                    value: h.value,
-                });
-                if has_setvar {
-                    self.run_setvars(link, starter);
-                }
+                self.take_hit(link, starter, h, has_setvar, last);
             }
         }
         match &link.chain {
@@ -413,6 +436,40 @@ impl Transaction {
                 }
                 true
             }
+        }
+    }
+
+    /// One value a link matched: its captures, `MATCHED_VAR*`, and the link's `setvar`s.
+    fn take_hit<'r>(
+        &mut self,
+        link: &'r Rule,
+        starter: &Rule,
+        h: Hit,
+        has_setvar: bool,
+        last: &mut Option<LastMatch<'r>>,
+    ) {
+        if let Some(caps) = &h.captures {
+            for (i, c) in caps.iter().enumerate().take(10) {
+                self.data
+                    .tx
+                    .set(DIGITS.get(i..=i).unwrap_or("0"), c.clone());
+            }
+        }
+        if starter.keeps_matched_vars {
+            self.data.matched_vars.add(h.name.as_bytes(), &h.value);
+        }
+        self.data.matched_var_name.clear();
+        self.data
+            .matched_var_name
+            .extend_from_slice(h.name.as_bytes());
+        self.data.matched_var.clone_from(&h.value);
+        *last = Some(LastMatch {
+            link,
+            name: h.name,
+            value: h.value,
+        });
+        if has_setvar {
+            self.run_setvars(link, starter);
         }
     }
 

@@ -185,3 +185,26 @@ fn crs_patterns_compile_fast() {
     }
     eprintln!("compiled {} CRS patterns in {took:?}", patterns.len());
 }
+
+/// `^.*$` answers without the regex: the same as the regex on every kind of value.
+#[test]
+fn match_all_shortcut_agrees_with_the_regex() {
+    let fast = Rx::new("^.*$").unwrap();
+    let slow = Rx::new("(?:^.*$)").unwrap();
+    assert!(fast.whole && !slow.whole);
+    for input in [
+        &b""[..],
+        b"a",
+        b"\n",
+        b"a\nb",
+        b"a\nb\n",
+        b"\xff\x00x",
+        b"x-Forwarded-For",
+    ] {
+        let (mut a, mut b) = (MatchOutput::default(), MatchOutput::default());
+        a.want_captures = true;
+        b.want_captures = true;
+        assert_eq!(fast.matches(input, &mut a), slow.matches(input, &mut b));
+        assert_eq!(a.captures, b.captures, "{input:?}");
+    }
+}
