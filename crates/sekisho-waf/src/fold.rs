@@ -232,9 +232,12 @@ pub(crate) fn analyse(
             match decide(&scratch_set, rule, &state) {
                 Some((hit, matched, after)) => {
                     decided.push(idx);
-                    // Only a one-link rule with at most one variable matches at most one
-                    // value, and leaves nothing behind when it does not match.
-                    let usable = rule.chain.is_none() && rule.targets.len() <= 1;
+                    // Only a one-link rule with at most one variable, tested once (not
+                    // `multiMatch`), matches at most one value, and leaves nothing behind
+                    // when it does not match.
+                    let usable = rule.chain.is_none()
+                        && rule.targets.len() <= 1
+                        && !rule.actions.multi_match;
                     if let Some(o) = f.outcome.get_mut(idx).filter(|_| usable) {
                         *o = if hit {
                             matched.map(Outcome::Always)
@@ -487,6 +490,20 @@ SecRule ARGS "@rx after" "id:14,phase:2,pass,log"
             ids(&s, "/?a=attack&b=paranoid&c=after"),
             vec![1, 3, 11, 12, 14]
         );
+    }
+
+    #[test]
+    fn a_multi_match_rule_is_evaluated() {
+        // Both the value and its lower-cased form match: the `setvar` runs twice.
+        let s = set(r#"
+SecAction "id:1,phase:1,pass,nolog,setvar:tx.v=A,setvar:tx.n=0"
+SecRule TX:v "@rx (?i)a" "id:2,phase:1,pass,nolog,multiMatch,t:lowercase,setvar:tx.n=+1"
+"#);
+        assert!(s.folding.outcome(idx(&s, 2)).is_none());
+        let mut tx = s.transaction();
+        tx.process_uri(b"/", "GET", "HTTP/1.1");
+        tx.process_request_headers();
+        assert_eq!(tx.tx_var("n").as_deref(), Some("2"));
     }
 
     #[test]
