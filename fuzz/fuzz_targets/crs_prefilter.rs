@@ -1,6 +1,7 @@
 //! Runs an arbitrary request through the full CRS (from `../shared/crs`, or `CRS_DIR`) at
-//! paranoia level 4, once with the engine's prefilter and once without, and requires the same
-//! matched rules from both: the prefilter may only skip rules that cannot match.
+//! paranoia level 4 (or `CRS_PL`), once as loaded and once with every rule evaluated (no
+//! prefilter, no folding), and requires the same matched rules from both: the prefilter may
+//! only skip rules that cannot match, and folding only rules the configuration decides.
 //!
 //! Input: the first line is the path and query (a `/` is put in front), each further line with
 //! a `:` is a header, the other lines are the URL-encoded body.
@@ -17,10 +18,10 @@ SecRequestBodyAccess On
 SecResponseBodyAccess On
 SecResponseBodyMimeType text/plain text/html
 SecRule REQUEST_HEADERS:Content-Type "@rx ^application/json" "id:200001,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON"
-SecAction "id:900000,phase:1,pass,t:none,nolog,setvar:tx.blocking_paranoia_level=4"
+SecAction "id:900000,phase:1,pass,t:none,nolog,setvar:tx.blocking_paranoia_level=PL"
 "#;
 
-/// The CRS loaded with and without the prefilter, once per process.
+/// The CRS as loaded, and with every rule evaluated, once per process.
 fn rule_sets() -> &'static (Arc<RuleSet>, Arc<RuleSet>) {
     static SETS: OnceLock<(Arc<RuleSet>, Arc<RuleSet>)> = OnceLock::new();
     SETS.get_or_init(|| {
@@ -33,9 +34,13 @@ fn rule_sets() -> &'static (Arc<RuleSet>, Arc<RuleSet>) {
             .filter(|p| p.extension().is_some_and(|x| x == "conf"))
             .collect();
         rules.sort();
+        let pl: u8 = std::env::var("CRS_PL")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(4);
         let load = || {
             let mut b = RuleSet::builder()
-                .add_str(SETUP, "fuzz-setup.conf")
+                .add_str(&SETUP.replace("=PL", &format!("={pl}")), "fuzz-setup.conf")
                 .add_file(crs.join("crs-setup.conf.example"));
             for f in &rules {
                 b = b.add_file(f);
@@ -43,7 +48,10 @@ fn rule_sets() -> &'static (Arc<RuleSet>, Arc<RuleSet>) {
             b.build()
                 .unwrap_or_else(|e| panic!("CRS failed to load: {e}"))
         };
-        (Arc::new(load()), Arc::new(load().without_prefilter()))
+        (
+            Arc::new(load()),
+            Arc::new(load().without_prefilter().without_folding()),
+        )
     })
 }
 
@@ -82,6 +90,6 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(
         matched(with, data),
         matched(without, data),
-        "the prefilter changed a verdict"
+        "the prefilter or folding changed a verdict"
     );
 });
