@@ -358,7 +358,9 @@ fn condition_is_known(rule: &Rule, s: &State) -> bool {
                 .all(|(var, sel)| tx_name(var, sel).is_some_and(readable)),
             _ => true,
         };
+        // `@geoLookup` fills the `GEO` collection: a replay would leave it empty.
         let plain = !link.actions.capture
+            && !link.op.name.eq_ignore_ascii_case("geoLookup")
             && link.exclusions.is_empty()
             && !link.actions.exec.iter().any(|e| matches!(e, Exec::Ctl(_)));
         targets && op && plain
