@@ -454,12 +454,21 @@ mod tests {
             .unwrap_or_else(|| panic!("no rule {id}"))
     }
 
-    fn ids(set: &Arc<RuleSet>, uri: &str) -> Vec<u64> {
+    fn run(set: &Arc<RuleSet>, uri: &str) -> crate::Transaction {
         let mut tx = set.transaction();
         tx.process_uri(uri.as_bytes(), "GET", "HTTP/1.1");
         tx.process_request_headers();
         tx.process_request_body();
-        tx.matched_rules().iter().map(|m| m.id).collect()
+        tx
+    }
+
+    fn ids(set: &Arc<RuleSet>, uri: &str) -> Vec<u64> {
+        run(set, uri).matched_rules().iter().map(|m| m.id).collect()
+    }
+
+    /// [`GATED`] after one more rule.
+    fn gated_after(rule: &str) -> Arc<RuleSet> {
+        set(&format!("{rule}\n{GATED}"))
     }
 
     /// A paranoia-level gate as the CRS writes it, behind settings and their defaults.
@@ -502,18 +511,14 @@ SecAction "id:1,phase:1,pass,nolog,setvar:tx.v=A,setvar:tx.n=0"
 SecRule TX:v "@rx (?i)a" "id:2,phase:1,pass,nolog,multiMatch,t:lowercase,setvar:tx.n=+1"
 "#);
         assert!(s.folding.outcome(idx(&s, 2)).is_none());
-        let mut tx = s.transaction();
-        tx.process_uri(b"/", "GET", "HTTP/1.1");
-        tx.process_request_headers();
-        assert_eq!(tx.tx_var("n").as_deref(), Some("2"));
+        assert_eq!(run(&s, "/").tx_var("n").as_deref(), Some("2"));
     }
 
     #[test]
     fn a_value_from_the_request_is_not_decided() {
-        let rules = format!(
-            "SecRule ARGS:pl \"@rx ^\\d$\" \"id:5,phase:1,pass,nolog,capture,setvar:tx.detection_paranoia_level=%{{TX.0}}\"\n{GATED}"
+        let s = gated_after(
+            "SecRule ARGS:pl \"@rx ^\\d$\" \"id:5,phase:1,pass,nolog,capture,setvar:tx.detection_paranoia_level=%{TX.0}\"",
         );
-        let s = set(&rules);
         assert!(!s.folding.never(idx(&s, 10)));
         assert!(s.folding.reachable(idx(&s, 13)));
         assert_eq!(ids(&s, "/?pl=2&b=paranoid"), vec![5, 1, 13]);
@@ -522,35 +527,31 @@ SecRule TX:v "@rx (?i)a" "id:2,phase:1,pass,nolog,multiMatch,t:lowercase,setvar:
 
     #[test]
     fn a_name_from_the_request_opens_its_prefix_only() {
-        let rules = format!(
-            "SecRule ARGS_NAMES \"@rx ^.*$\" \"id:5,phase:1,pass,nolog,capture,setvar:tx.seen_%{{TX.0}}=1\"\n{GATED}"
+        let s = gated_after(
+            "SecRule ARGS_NAMES \"@rx ^.*$\" \"id:5,phase:1,pass,nolog,capture,setvar:tx.seen_%{TX.0}=1\"",
         );
-        let s = set(&rules);
         assert!(s.folding.never(idx(&s, 10)));
         assert!(!s.folding.reachable(idx(&s, 13)));
-        let rules = format!(
-            "SecRule ARGS_NAMES \"@rx ^.*$\" \"id:5,phase:2,pass,nolog,capture,setvar:tx.%{{TX.0}}=1\"\n{GATED}"
+        let s = gated_after(
+            "SecRule ARGS_NAMES \"@rx ^.*$\" \"id:5,phase:2,pass,nolog,capture,setvar:tx.%{TX.0}=1\"",
         );
-        let s = set(&rules);
         // `?detection_paranoia_level=…` could rewrite the level: nothing after is decided.
         assert!(s.folding.reachable(idx(&s, 13)));
     }
 
     #[test]
     fn removing_a_decided_rule_at_runtime_evaluates_every_rule() {
-        let rules = format!(
-            "SecRule ARGS:all \"@streq 1\" \"id:5,phase:1,pass,nolog,ctl:ruleRemoveById=12\"\n{GATED}"
+        let s = gated_after(
+            "SecRule ARGS:all \"@streq 1\" \"id:5,phase:1,pass,nolog,ctl:ruleRemoveById=12\"",
         );
-        let s = set(&rules);
         assert!(!s.folding.reachable(idx(&s, 13)));
         assert_eq!(ids(&s, "/?b=paranoid"), vec![1, 3, 12]);
         // Without the gate, level 2's rule runs: left out of the search, evaluated in full.
         assert_eq!(ids(&s, "/?all=1&b=paranoid"), vec![5, 1, 3, 13]);
         // Without its default the level is unset, and rule 2 (decided never to match) runs.
-        let rules = format!(
-            "SecRule ARGS:all \"@streq 1\" \"id:5,phase:1,pass,nolog,ctl:ruleRemoveById=1\"\n{GATED}"
+        let s = gated_after(
+            "SecRule ARGS:all \"@streq 1\" \"id:5,phase:1,pass,nolog,ctl:ruleRemoveById=1\"",
         );
-        let s = set(&rules);
         assert!(s.folding.never(idx(&s, 2)));
         assert_eq!(ids(&s, "/?all=1"), vec![5, 2, 3, 12]);
     }
