@@ -44,9 +44,10 @@ use std::sync::Arc;
 /// Groups per unit: a value's groups are one bit each of a `u64`.
 const UNIT_GROUPS: usize = 64;
 
-/// Literals are searched for by at most their first this many bytes. Longer ones let few
-/// more rules through, and their DFA is much larger: a process that loads the CRS peaks at
-/// 90 MB with literals uncut, 36 MB with them cut here.
+/// Literals are searched for by at most their first this many bytes, and a longer one is
+/// then compared whole where its beginning was found. Searching for whole literals would make
+/// the DFA much larger: a process that loads the CRS peaks at 90 MB with literals uncut,
+/// 36 MB with them cut here.
 const LITERAL_CUT: usize = 6;
 
 /// The prefilter of a rule set: built once with it.
@@ -75,8 +76,11 @@ pub(crate) struct Unit {
     pub targets: Vec<(Target, u64)>,
     /// The literals of two bytes or more (`None` when there are none).
     pub ac: Option<AhoCorasick>,
-    /// Literal (pattern id) → the rules that need it.
-    pub owners: Vec<Owners>,
+    /// Searched literal (pattern id) → its entries in `whole`.
+    pub owners: Vec<std::ops::Range<usize>>,
+    /// Every literal whole (lower case), grouped by searched beginning, with the rules that
+    /// need it.
+    pub whole: Vec<(Box<[u8]>, Owners)>,
     /// One-byte literals (lower case) → the rules that need them.
     pub byte_owners: FxHashMap<u8, Owners>,
     /// The one-byte literals as a set, both cases.
@@ -164,9 +168,12 @@ impl PrefilterState {
 struct Scratch {
     inputs: Vec<Input>,
     seen: FxHashMap<(usize, usize), usize>,
-    /// Pattern → the last search (of `search_no`) that reported it: each literal's owners are
-    /// visited once per value, however often it occurs there.
+    /// Searched literal (pattern) → the last search (of `search_no`) that found every whole
+    /// literal it begins: nothing more to learn from it in that value.
     reported: Vec<u32>,
+    /// Whole literal (index in `Unit::whole`) → the last search that found it: each literal's
+    /// owners are visited once per value, however often it occurs there.
+    found: Vec<u32>,
     search_no: u32,
 }
 
@@ -280,7 +287,8 @@ struct Pending {
     groups: Vec<Group>,
     /// Transformation list → group in the unit.
     index: FxHashMap<u32, u8>,
-    literals: FxHashMap<Vec<u8>, Owners>,
+    /// Searched beginning → whole literal → the rules that need it.
+    literals: FxHashMap<Vec<u8>, FxHashMap<Vec<u8>, Owners>>,
     bytes: FxHashMap<u8, Owners>,
     slots: Vec<Vec<u32>>,
     n_slots: u32,
@@ -288,7 +296,15 @@ struct Pending {
 
 impl Pending {
     fn build(self) -> Result<Unit, String> {
-        let (lits, owners): (Vec<Vec<u8>>, Vec<Owners>) = self.literals.into_iter().unzip();
+        let mut lits = Vec::with_capacity(self.literals.len());
+        let mut owners = Vec::with_capacity(self.literals.len());
+        let mut whole = Vec::new();
+        for (cut, full) in self.literals {
+            lits.push(cut);
+            let start = whole.len();
+            whole.extend(full.into_iter().map(|(l, o)| (l.into_boxed_slice(), o)));
+            owners.push(start..whole.len());
+        }
         let ac = if lits.is_empty() {
             None
         } else {
@@ -324,6 +340,7 @@ impl Pending {
             targets,
             ac,
             owners,
+            whole,
             byte_owners: self.bytes,
             byte_set,
             slots: self.slots,
@@ -407,6 +424,8 @@ impl Prefilter {
                         _ => p
                             .literals
                             .entry(l.get(..LITERAL_CUT).unwrap_or(&l).to_ascii_lowercase())
+                            .or_default()
+                            .entry(l.to_ascii_lowercase())
                             .or_default(),
                     };
                     if !owners.contains(&(g, slot)) {
@@ -483,6 +502,7 @@ impl Unit {
             mut inputs,
             mut seen,
             mut reported,
+            mut found,
             mut search_no,
         } = std::mem::take(&mut caches.prefilter.scratch);
         inputs.clear();
@@ -531,6 +551,7 @@ impl Unit {
                 inputs,
                 seen,
                 reported,
+                found,
                 search_no,
             };
             return;
@@ -540,8 +561,13 @@ impl Unit {
         state.words = words;
         state.hit.clear();
         state.hit.resize(words, 0);
-        if let Some(ac) = &self.ac {
-            reported.resize(ac.patterns_len(), 0);
+        // Shared by every unit, only ever grown: the search numbers left in them by other
+        // units are older than any of this search, so they count as not found.
+        if reported.len() < self.owners.len() {
+            reported.resize(self.owners.len(), 0);
+        }
+        if found.len() < self.whole.len() {
+            found.resize(self.whole.len(), 0);
         }
         for input in &inputs {
             let Some(v) = values.get(input.index) else {
@@ -587,17 +613,41 @@ impl Unit {
             if search_no == 0 {
                 // Wrapped: forget every earlier search.
                 reported.fill(0);
+                found.fill(0);
                 search_no = 1;
             }
             for m in ac.find_overlapping_iter(bytes) {
                 let p = m.pattern().as_usize();
-                match reported.get_mut(p) {
-                    Some(r) if *r != search_no => *r = search_no,
+                match reported.get(p) {
+                    Some(&r) if r != search_no => {}
                     _ => continue,
                 }
-                let owners = self.owners.get(p).into_iter().flatten();
-                for &(_, slot) in owners.filter(|(g, _)| in_groups(g)) {
-                    state.hit(row, slot);
+                let at = bytes.get(m.start()..).unwrap_or_default();
+                let mut all = true;
+                for e in self.owners.get(p).cloned().into_iter().flatten() {
+                    let (Some((lit, owners)), Some(seen)) = (self.whole.get(e), found.get_mut(e))
+                    else {
+                        continue;
+                    };
+                    if *seen == search_no {
+                        continue;
+                    }
+                    // Only the beginning was searched for: the rest must follow.
+                    let whole = lit.len() == m.len()
+                        || at
+                            .get(..lit.len())
+                            .is_some_and(|w| w.eq_ignore_ascii_case(lit));
+                    if !whole {
+                        all = false;
+                        continue;
+                    }
+                    *seen = search_no;
+                    for &(_, slot) in owners.iter().filter(|(g, _)| in_groups(g)) {
+                        state.hit(row, slot);
+                    }
+                }
+                if let Some(r) = reported.get_mut(p).filter(|_| all) {
+                    *r = search_no;
                 }
             }
         }
@@ -606,6 +656,7 @@ impl Unit {
             inputs,
             seen,
             reported,
+            found,
             search_no,
         };
     }
@@ -665,13 +716,17 @@ mod tests {
         Arc::new(RuleSet::from_str(&text, Path::new("t.conf")).unwrap_or_else(|e| panic!("{e}")))
     }
 
-    fn matched(set: &Arc<RuleSet>, uri: &str) -> Vec<u64> {
+    fn run(set: &Arc<RuleSet>, uri: &str) -> crate::Transaction {
         let mut tx = set.transaction();
         tx.process_uri(uri.as_bytes(), "GET", "HTTP/1.1");
         tx.add_request_header(b"Host", b"example.com");
         tx.process_request_headers();
         tx.process_request_body();
-        tx.matched_rules().iter().map(|m| m.id).collect()
+        tx
+    }
+
+    fn matched(set: &Arc<RuleSet>, uri: &str) -> Vec<u64> {
+        run(set, uri).matched_rules().iter().map(|m| m.id).collect()
     }
 
     #[test]
@@ -712,20 +767,40 @@ SecRule ARGS "@rx (?i)<script" "id:3,phase:1,pass,t:none,t:urlDecodeUni,t:htmlEn
     }
 
     /// One-byte literals are looked up in the value's bytes, either case; literals longer
-    /// than the cut are searched for by their beginning, and the rule still decides.
+    /// than the cut are searched for by their beginning and compared whole where it is found,
+    /// each for its own rules when several share a beginning.
     #[test]
     fn short_and_long_literals() {
         let s = set(r#"
 SecRule ARGS "@rx [<>]" "id:1,phase:2,pass,t:none"
 SecRule ARGS "@pm Q" "id:2,phase:2,pass,t:none"
 SecRule ARGS "@rx (?i)information_schema" "id:3,phase:2,pass,t:none,t:urlDecodeUni"
+SecRule ARGS "@pm informatics" "id:4,phase:2,pass,t:none"
 "#);
         assert!(matched(&s, "/?a=hello&b=world").is_empty());
         assert_eq!(matched(&s, "/?a=x%3Cy"), vec![1]);
         assert_eq!(matched(&s, "/?a=q"), vec![2]);
-        // The beginning alone lets the rule through; the rule itself does not match.
         assert!(matched(&s, "/?a=informat").is_empty());
         assert_eq!(matched(&s, "/?a=%49nformation_schema"), vec![3]);
+        assert_eq!(matched(&s, "/?a=INFORMATICS"), vec![4]);
+        // The beginning first occurs without the rest, then with it.
+        assert_eq!(
+            matched(&s, "/?a=informatics+INFORMATION_SCHEMA"),
+            vec![3, 4]
+        );
+        // Which rules the search let through, one bit each (rules 1-4: bits 0-3).
+        let through = |uri: &str| {
+            let tx = run(&s, uri);
+            tx.caches
+                .prefilter
+                .units
+                .iter()
+                .map(|u| u.hit.clone())
+                .collect::<Vec<_>>()
+        };
+        // The beginning alone lets neither rule through.
+        assert_eq!(through("/?a=informat_x"), vec![vec![0]]);
+        assert_eq!(through("/?a=informatics"), vec![vec![0b1000]]);
     }
 
     /// A value too large to search lets its rules through: they still see everything.

@@ -24,8 +24,10 @@ use regex_syntax::hir::{Class, Hir, HirKind};
 const MAX_CLASS: usize = 8;
 /// A set with more literals than this is given up (the search would get slow to build).
 const MAX_SET: usize = 512;
-/// Literals are cut to this length: a longer one is no rarer, and the search stays small.
-const MAX_LEN: usize = 6;
+/// Literals are cut to this length: longer ones are rare enough, and joining parts into
+/// longer strings would multiply them. (The prefilter searches for their first bytes and
+/// compares the rest where those were found.)
+const MAX_LEN: usize = 16;
 
 /// The literals (lower-case, de-duplicated) one of which every match of `hir` (a parsed
 /// `@rx` pattern, see [`super::parse`]) contains; `None` when the pattern can match without
@@ -267,8 +269,12 @@ mod tests {
             req("(?:Foo|bar)baz"),
             Some(vec!["barbaz".into(), "foobaz".into()])
         );
-        // Cut to MAX_LEN bytes: a longer literal is no rarer.
-        assert_eq!(req("<script>"), Some(vec!["<scrip".into()]));
+        assert_eq!(req("<script>"), Some(vec!["<script>".into()]));
+        // Cut to MAX_LEN bytes.
+        assert_eq!(
+            req("a_rather_long_literal"),
+            Some(vec!["a_rather_long_li".into()])
+        );
     }
 
     #[test]
