@@ -129,16 +129,55 @@ struct UnitState {
     /// Row × slot: whether a literal of that slot's rule occurred in that value. The rule
     /// then tests only those of its values.
     found: Vec<u64>,
+    /// Slot → the values (as collected, before transformation) its literals occurred in,
+    /// when few: the rule passes over its other values without transforming them.
+    sources: Vec<Sources>,
+}
+
+/// Where a searched value came from: its row, and the address and length of the value it
+/// was transformed from.
+type Source = (usize, (usize, usize));
+
+/// Up to two values a slot's literals occurred in (`n == MANY`: more, or one not kept).
+#[derive(Debug, Default, Clone, Copy)]
+struct Sources {
+    n: u8,
+    at: [(usize, usize); 2],
+}
+
+const MANY: u8 = u8::MAX;
+
+impl Sources {
+    fn add(&mut self, raw: Option<(usize, usize)>) {
+        let Some(raw) = raw.filter(|_| self.n != MANY) else {
+            self.n = MANY;
+            return;
+        };
+        let known = self.at.get(..usize::from(self.n)).unwrap_or_default();
+        if known.contains(&raw) {
+            return;
+        }
+        match self.at.get_mut(usize::from(self.n)) {
+            Some(slot) => {
+                *slot = raw;
+                self.n += 1;
+            }
+            None => self.n = MANY,
+        }
+    }
 }
 
 impl UnitState {
-    fn hit(&mut self, row: Option<usize>, slot: u32) {
+    fn hit(&mut self, from: Option<Source>, slot: u32) {
         let (w, bit) = (slot as usize / 64, 1u64 << (slot % 64));
         if let Some(h) = self.hit.get_mut(w) {
             *h |= bit;
         }
-        if let Some(f) = row.and_then(|r| self.found.get_mut(r * self.words + w)) {
+        if let Some(f) = from.and_then(|(r, _)| self.found.get_mut(r * self.words + w)) {
             *f |= bit;
+        }
+        if let Some(s) = self.sources.get_mut(slot as usize) {
+            s.add(from.map(|(_, raw)| raw));
         }
     }
 }
@@ -217,6 +256,30 @@ pub(crate) fn must_test(state: &PrefilterState, v: &VarValue<'_>, input: &[u8]) 
     unit.found
         .get(word)
         .is_none_or(|w| w & (1u64 << (slot.index % 64)) != 0)
+}
+
+/// Whether the rule being evaluated must look at its value `v` (before transforming it):
+/// no when the search found the rule's literals in other values only. [`must_test`] then
+/// decides on the transformed value.
+pub(crate) fn may_hold(state: &PrefilterState, v: &VarValue<'_>) -> bool {
+    let Some(slot) = state.current else {
+        return true;
+    };
+    if !stable(v) {
+        return true;
+    }
+    let Some(s) = state
+        .units
+        .get(slot.unit as usize)
+        .and_then(|u| u.sources.get(slot.index as usize))
+    else {
+        return true;
+    };
+    let raw = (v.value.as_ptr() as usize, v.value.len());
+    s.n == MANY
+        || s.at
+            .get(..usize::from(s.n))
+            .is_some_and(|k| k.contains(&raw))
 }
 
 /// Values longer than this are not searched: every rule of the groups that produced one is
@@ -564,6 +627,10 @@ impl Unit {
         state.words = words;
         state.hit.clear();
         state.hit.resize(words, 0);
+        state.sources.clear();
+        state
+            .sources
+            .resize(self.n_slots as usize, Sources::default());
         // Shared by every unit, only ever grown: the search numbers left in them by other
         // units are older than any of this search, so they count as not found.
         if reported.len() < self.owners.len() {
@@ -595,7 +662,7 @@ impl Unit {
                     .rows
                     .insert((bytes.as_ptr() as usize, bytes.len()), row);
                 state.found.resize(state.found.len() + words, 0);
-                row
+                (row, (v.value.as_ptr() as usize, v.value.len()))
             });
             let present = input
                 .present
@@ -786,6 +853,24 @@ SecRule ARGS "@rx (?i)<script" "id:3,phase:1,pass,t:none,t:urlDecodeUni,t:htmlEn
         assert_eq!(matched(&s, "/?q=union+select&x=evil"), vec![1, 2]);
         // Only the values the search found a literal in are tested, and those still match.
         assert_eq!(matched(&s, "/?a=hello&b=UNION+SELECT&c=x"), vec![1]);
+        // Each of them: the last one matched names the rule's match, with one, two (the
+        // values kept per rule) or three of them.
+        for (uri, last) in [
+            ("/?a=union+select&b=x", "ARGS:a"),
+            ("/?a=union+select&b=x&c=UNION+SELECT", "ARGS:c"),
+            (
+                "/?a=union+select&b=union+select&c=x&d=UNION%20SELECT",
+                "ARGS:d",
+            ),
+        ] {
+            let tx = run(&s, uri);
+            let names: Vec<_> = tx
+                .matched_rules()
+                .iter()
+                .map(|m| m.matched_var_name.as_str())
+                .collect();
+            assert_eq!(names, vec![last], "{uri}");
+        }
     }
 
     /// One-byte literals are looked up in the value's bytes, either case; literals longer

@@ -587,6 +587,9 @@ impl Transaction {
                 }
                 continue;
             }
+            if is_starter && !crate::prefilter::may_hold(&caches.prefilter, v) {
+                continue;
+            }
             let owned = transformed(caches, chains, v, link.chain_idx);
             let transformed: &[u8] = owned.as_deref().unwrap_or(raw);
             if is_starter && !crate::prefilter::must_test(&caches.prefilter, v, transformed) {
