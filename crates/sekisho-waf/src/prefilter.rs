@@ -19,7 +19,8 @@
 //! looked up in the set of bytes a value holds instead.
 //!
 //! A rule whose literals did not occur is skipped without being evaluated; a rule that
-//! passes tests only the values its literals were found in. The search only ever lets a rule
+//! passes tests only the values its literals were found in (it passes over its other values
+//! before transforming them when there are at most two). The search only ever lets a rule
 //! through that might match, never decides a match itself. Values over [`LARGE_VALUE`] are
 //! not searched: their rules run in full.
 //!
