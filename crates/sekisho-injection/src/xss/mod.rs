@@ -10,6 +10,17 @@ use html5::{Html5, Start, TokenKind};
 /// True when `input` is XSS in any of the contexts it might be inserted into: HTML text,
 /// or an attribute value unquoted or in single, double or back quotes.
 pub(crate) fn detect(input: &[u8]) -> bool {
+    // Every finding needs a `<` (a tag, comment or doctype) or an `=` (a value given to
+    // a dangerous attribute: the tokenizer enters a value after a name only through `=`).
+    // Most values hold neither, and one scan answers them without five tokenizer runs.
+    if !input.iter().any(|&c| c == b'<' || c == b'=') {
+        return false;
+    }
+    in_any_context(input)
+}
+
+/// [`detect`] without its shortcut: the five tokenizer runs.
+fn in_any_context(input: &[u8]) -> bool {
     [
         Start::Data,
         Start::ValueNoQuote,
@@ -252,6 +263,42 @@ mod tests {
 
     fn xss(s: &str) -> bool {
         detect(s.as_bytes())
+    }
+
+    /// The `<`/`=` shortcut changes no verdict: every string over an alphabet of the bytes
+    /// the tokenizer treats specially, tried with the five contexts directly.
+    #[test]
+    fn shortcut_changes_no_verdict() {
+        let alphabet = b"<>=/ '\"`!-?ox\0";
+        let mut input = Vec::new();
+        for n in 0..=4u32 {
+            for mut i in 0..alphabet.len().pow(n) {
+                input.clear();
+                for _ in 0..n {
+                    input.push(alphabet[i % alphabet.len()]);
+                    i /= alphabet.len();
+                }
+                for word in [&b""[..], b"onerror", b"style", b"href", b"script"] {
+                    let mut s = input.clone();
+                    s.extend_from_slice(word);
+                    s.extend_from_slice(&input);
+                    assert_eq!(
+                        detect(&s),
+                        in_any_context(&s),
+                        "{:?}",
+                        String::from_utf8_lossy(&s)
+                    );
+                }
+            }
+        }
+        for benign in [
+            "onerror alert(1)",
+            "javascript:alert(1)",
+            "style x",
+            "script",
+        ] {
+            assert!(!detect(benign.as_bytes()), "{benign}");
+        }
     }
 
     #[test]
