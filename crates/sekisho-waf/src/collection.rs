@@ -5,6 +5,7 @@
 use indexmap::IndexMap;
 use rustc_hash::FxBuildHasher;
 use std::borrow::Cow;
+use std::sync::Arc;
 
 /// How a rule picks members of a collection: `ARGS`, `ARGS:foo`, `ARGS:/^id_/`.
 #[derive(Debug, Clone)]
@@ -107,15 +108,34 @@ impl Collection {
 }
 
 /// A named store written by rules (`TX`, `IP`, `SESSION`, …): one value per lower-cased key.
+///
+/// Keys are shared (`Arc<str>`) so that a write whose name the rule set fixed at load costs
+/// no allocation; values written by a decided rule (see `fold.rs`) are shared the same way.
 #[derive(Debug, Clone, Default)]
 pub struct VarStore {
-    map: IndexMap<Box<str>, Vec<u8>, FxBuildHasher>,
+    map: IndexMap<Arc<str>, Value, FxBuildHasher>,
+}
+
+/// A store value: written at runtime, or shared with the rule set.
+#[derive(Debug, Clone)]
+enum Value {
+    Own(Vec<u8>),
+    Shared(Arc<[u8]>),
+}
+
+impl Value {
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            Value::Own(v) => v,
+            Value::Shared(v) => v,
+        }
+    }
 }
 
 impl VarStore {
     /// `key` must already be lower-case.
     pub fn get(&self, key: &str) -> Option<&[u8]> {
-        self.map.get(key).map(Vec::as_slice)
+        self.map.get(key).map(Value::as_slice)
     }
 
     pub fn get_ci(&self, key: &str) -> Option<&[u8]> {
@@ -133,9 +153,27 @@ impl VarStore {
             Cow::Borrowed(key)
         };
         if let Some(v) = self.map.get_mut(key.as_ref()) {
-            *v = value;
+            *v = Value::Own(value);
         } else {
-            self.map.insert(key.into_owned().into_boxed_str(), value);
+            self.map.insert(Arc::from(key.as_ref()), Value::Own(value));
+        }
+    }
+
+    /// Writes a value shared with the rule set under a lower-case shared key (or deletes
+    /// the key): no allocation.
+    pub(crate) fn set_shared(&mut self, key: &Arc<str>, value: Option<&Arc<[u8]>>) {
+        match value {
+            Some(v) => {
+                let v = Value::Shared(Arc::clone(v));
+                if let Some(cur) = self.map.get_mut(key.as_ref()) {
+                    *cur = v;
+                } else {
+                    self.map.insert(Arc::clone(key), v);
+                }
+            }
+            None => {
+                self.map.shift_remove(key.as_ref());
+            }
         }
     }
 

@@ -19,7 +19,11 @@
 //! What it is used for, both sound only while the findings hold:
 //! - rules no path reaches are left out of the prefilter's search (less to search, fewer
 //!   literals reported); a rule the search leaves out is evaluated in full if ever reached;
-//! - a one-link rule decided never to match is not evaluated.
+//! - a one-link rule decided never to match is not evaluated;
+//! - a one-link rule decided to match is replayed: its actions run without its condition.
+//!   When the analysis also knows every value it writes and everything it records (a
+//!   `nolog` rule like the CRS's settings defaults), the replay writes those values and
+//!   pushes a record built at load, with no macro expanded and nothing allocated.
 //!
 //! The findings rely on the decided rules running as written. A transaction that removes one
 //! of them at runtime (`ctl:ruleRemoveById`, `…ByTag`, `…ByMsg`, `…Target…`) evaluates every
@@ -30,6 +34,7 @@ use crate::actions::setvar::{SetOp, Store};
 use crate::actions::{Disruptive, Exec};
 use crate::collection::KeySel;
 use crate::config::Config;
+use crate::outcome::MatchedRule;
 use crate::prefilter::Prefilter;
 use crate::rule::{ChainStep, OpKind, Rule};
 use crate::ruleset::{skip_target, Entry, RuleSet, Spares};
@@ -57,9 +62,24 @@ pub(crate) struct Folding {
 pub(crate) enum Outcome {
     /// It never matches: it is not evaluated.
     Never,
-    /// It matches, with this one variable name and value (none for a `SecAction`): its
-    /// actions run without its condition being evaluated.
-    Always(Option<(String, Vec<u8>)>),
+    /// It matches: its actions run without its condition being evaluated.
+    Always(Box<Replay>),
+}
+
+/// One `TX` write of a replay: the lower-case name, and the value (`None` deletes).
+pub(crate) type Write = (Arc<str>, Option<Arc<[u8]>>);
+
+/// What a rule decided to match does, as far as known at load.
+#[derive(Debug)]
+pub(crate) struct Replay {
+    /// The one variable name and value it matches (none for a `SecAction`).
+    pub hit: Option<(String, Vec<u8>)>,
+    /// Its `TX` writes in order (`None` deletes), when every value written is known at load
+    /// and no name is written twice: applied without expanding a macro or allocating.
+    pub writes: Option<Vec<Write>>,
+    /// The record it leaves, when nothing in it depends on the request (a `nolog` rule whose
+    /// message and log data read only known variables).
+    pub record: Option<Arc<MatchedRule>>,
 }
 
 impl Folding {
@@ -230,7 +250,7 @@ pub(crate) fn analyse(
             }
             let jump = skip_to.or_else(|| skip_target(list, i + 1, rule.actions.skip));
             match decide(&scratch_set, rule, &state) {
-                Some((hit, matched, after)) => {
+                Some((hit, replay, after)) => {
                     decided.push(idx);
                     // Only a one-link rule with at most one variable, tested once (not
                     // `multiMatch`), matches at most one value, and leaves nothing behind
@@ -240,7 +260,7 @@ pub(crate) fn analyse(
                         && !rule.actions.multi_match;
                     if let Some(o) = f.outcome.get_mut(idx).filter(|_| usable) {
                         *o = if hit {
-                            matched.map(Outcome::Always)
+                            replay.map(|r| Outcome::Always(Box::new(r)))
                         } else {
                             Some(Outcome::Never)
                         };
@@ -367,16 +387,24 @@ fn condition_is_known(rule: &Rule, s: &State) -> bool {
     })
 }
 
-/// What a decided match matched: the variable name and value, or none for a `SecAction`.
-type Matched = Option<(String, Vec<u8>)>;
+/// Whether `var` reads the same for every request once the decided `rule` matched: its own
+/// metadata, and the value it matched. A `SecAction` matches no value: `MATCHED_VAR` then
+/// still holds whatever an earlier rule matched.
+fn fixed_at_match(rule: &Rule, var: Var) -> bool {
+    match var {
+        Var::Rule => true,
+        Var::MatchedVar | Var::MatchedVarName => !rule.targets.is_empty(),
+        _ => false,
+    }
+}
 
-/// The rule's outcome (with what it matched) and the state after it, when its condition is
-/// known.
+/// The rule's outcome (with what replaying it does) and the state after it, when its
+/// condition is known.
 fn decide(
     scratch_set: &Arc<RuleSet>,
     rule: &Rule,
     s: &State,
-) -> Option<(bool, Option<Matched>, State)> {
+) -> Option<(bool, Option<Replay>, State)> {
     if !condition_is_known(rule, s) {
         return None;
     }
@@ -395,9 +423,11 @@ fn decide(
         }
         return Some((false, None, after));
     }
-    let matched = tx.matched.last().map(|m| {
+    let record = tx.matched.last().cloned();
+    let hit_var = record.as_ref().map(|m| {
         (!rule.targets.is_empty()).then(|| (m.matched_var_name.clone(), m.matched_var.clone()))
     });
+    let mut writes: Option<Vec<Write>> = Some(Vec::new());
     for link in rule.links() {
         for e in &link.actions.exec {
             let Exec::SetVar(sv) = e else { continue };
@@ -406,14 +436,14 @@ fn decide(
             }
             let Some(name) = sv.fixed_name.as_deref().map(str::to_ascii_lowercase) else {
                 after.open_prefix(&sv.name.literal_prefix().to_ascii_lowercase());
+                writes = None;
                 continue;
             };
             // The value is known when it is built from known variables (or the match), and
             // for `=+`/`=-` from a known one. Checked in the order the `setvar`s ran.
             let from_known = |m: &crate::macros::Macro| {
                 m.refs().all(|(var, sel)| {
-                    matches!(var, Var::MatchedVar | Var::MatchedVarName | Var::Rule)
-                        || tx_name(var, sel).is_some_and(|n| after.known(n))
+                    fixed_at_match(rule, var) || tx_name(var, sel).is_some_and(|n| after.known(n))
                 })
             };
             let value_known = match &sv.op {
@@ -429,14 +459,56 @@ fn decide(
                     None => Val::Absent,
                 }
             };
+            // The scratch store holds each name's last value: a name written twice (or
+            // with an unknown value) is written by running the `setvar`s.
+            if let Some(w) = &mut writes {
+                let value = match &v {
+                    Val::Is(v) => Some(Some(Arc::from(v.as_slice()))),
+                    Val::Absent => Some(None),
+                    Val::Unknown => None,
+                };
+                match value {
+                    Some(value) if !w.iter().any(|(k, _)| k.as_ref() == name) => {
+                        w.push((Arc::from(name.as_str()), value));
+                    }
+                    _ => writes = None,
+                }
+            }
             after.vars.insert(name, v);
         }
     }
-    Some((true, matched, after))
+    // Any write to another store, and any other action, runs as written.
+    let plain = rule
+        .actions
+        .exec
+        .iter()
+        .all(|e| matches!(e, Exec::SetVar(sv) if sv.store == Store::Tx));
+    if !plain {
+        writes = None;
+    }
+    let known = |m: &Option<crate::macros::Macro>| {
+        m.iter().flat_map(|m| m.refs()).all(|(var, sel)| {
+            fixed_at_match(rule, var) || tx_name(var, sel).is_some_and(|n| after.known(n))
+        })
+    };
+    let record = record.filter(|_| {
+        plain
+            && !rule.log
+            && matches!(rule.disruptive, Disruptive::Pass | Disruptive::Block)
+            && known(&rule.actions.msg)
+            && known(&rule.actions.logdata)
+    });
+    let replay = hit_var.map(|hit| Replay {
+        hit,
+        writes,
+        record,
+    });
+    Some((true, replay, after))
 }
 
 #[cfg(test)]
 mod tests {
+    use super::Outcome;
     use crate::RuleSet;
     use std::path::Path;
     use std::sync::Arc;
@@ -501,6 +573,36 @@ SecRule ARGS "@rx after" "id:14,phase:2,pass,log"
             ids(&s, "/?a=attack&b=paranoid&c=after"),
             vec![1, 3, 11, 12, 14]
         );
+    }
+
+    #[test]
+    fn replays_do_what_evaluating_would() {
+        let s = set(r#"
+SecRule ARGS:a "@rx ^x" "id:1,phase:1,pass,nolog"
+SecAction "id:2,phase:1,pass,nolog,setvar:tx.seen=%{MATCHED_VAR},setvar:tx.n=5,setvar:tx.gone=1"
+SecRule &TX:n "@eq 1" "id:3,phase:1,pass,nolog,msg:'n is %{tx.n}',setvar:tx.n=+1,setvar:!tx.gone"
+SecRule TX:seen "@streq xyz" "id:4,phase:1,pass,nolog"
+"#);
+        let replay = |id| match s.folding.outcome(idx(&s, id)) {
+            Some(Outcome::Always(r)) => r,
+            other => panic!("rule {id}: {other:?}"),
+        };
+        // A `SecAction` matches no value: `MATCHED_VAR` is what rule 1 left, if anything.
+        assert!(replay(2).writes.is_none());
+        assert!(
+            s.folding.outcome(idx(&s, 4)).is_none(),
+            "tx.seen is unknown"
+        );
+        let r = replay(3);
+        assert!(r.writes.is_some() && r.record.is_some());
+        let tx = run(&s, "/?a=xyz");
+        assert_eq!(tx.tx_var("seen").as_deref(), Some("xyz"));
+        assert_eq!(tx.tx_var("n").as_deref(), Some("6"));
+        assert_eq!(tx.tx_var("gone"), None);
+        let m = tx.matched_rules().iter().find(|m| m.id == 3);
+        assert_eq!(m.map(|m| m.msg.as_str()), Some("n is 6"));
+        assert_eq!(ids(&s, "/?a=xyz"), vec![1, 2, 3, 4]);
+        assert_eq!(ids(&s, "/?a=abc"), vec![2, 3]);
     }
 
     #[test]

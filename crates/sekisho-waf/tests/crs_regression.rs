@@ -153,6 +153,12 @@ fn different_verdicts(
                         "{name}: {:?} {:?}, changed {:?} {:?}\n{}\n{}",
                         a.status, a.ids, b.status, b.ids, a.log, b.log
                     ));
+                } else if a.records != b.records {
+                    differ.push(format!(
+                        "{name}: the matched rules recorded differ:\n{}\n---\n{}",
+                        a.records.join("\n"),
+                        b.records.join("\n")
+                    ));
                 }
             }
         }

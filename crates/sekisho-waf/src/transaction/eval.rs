@@ -8,7 +8,7 @@ use crate::actions::{AllowScope, Disruptive, Exec};
 use crate::byteset::ByteSet;
 use crate::collection::VarStore;
 use crate::config::EngineMode;
-use crate::fold::Outcome;
+use crate::fold::{Outcome, Replay};
 use crate::log;
 use crate::operators::{number, Operator as _};
 use crate::outcome::{self, Interruption, MatchedRule};
@@ -270,9 +270,37 @@ impl Transaction {
         true
     }
 
-    /// A one-link rule decided at load to match `hit` (see `fold.rs`): what evaluating it
-    /// would do, without its condition. Returns true (it matched).
-    fn replay(&mut self, rule: &Rule, hit: &Option<(String, Vec<u8>)>) -> bool {
+    /// A one-link rule decided at load to match (see `fold.rs`): what evaluating it would
+    /// do, without its condition. Returns true (it matched).
+    fn replay(&mut self, rule: &Rule, r: &Replay) -> bool {
+        let (Some(writes), Some(record)) = (&r.writes, &r.record) else {
+            return self.replay_actions(rule, &r.hit);
+        };
+        // Everything it does is known: its match, its writes and its record.
+        self.data.matched_vars.clear();
+        if let Some((name, value)) = &r.hit {
+            if rule.keeps_matched_vars {
+                self.data.matched_vars.add(name.as_bytes(), value);
+            }
+            self.data.matched_var_name.clear();
+            self.data
+                .matched_var_name
+                .extend_from_slice(name.as_bytes());
+            self.data.matched_var.clear();
+            self.data.matched_var.extend_from_slice(value);
+        }
+        for (key, value) in writes {
+            self.data.tx.set_shared(key, value.as_ref());
+        }
+        if let Some(sev) = rule.actions.severity {
+            self.data.highest_severity = self.data.highest_severity.min(sev);
+        }
+        self.matched.push(Arc::clone(record));
+        true
+    }
+
+    /// [`Self::replay`] running the rule's actions as written.
+    fn replay_actions(&mut self, rule: &Rule, hit: &Option<(String, Vec<u8>)>) -> bool {
         self.data.matched_vars.clear();
         let mut last = None;
         let has_setvar = rule
@@ -389,7 +417,7 @@ impl Transaction {
             let intr = self.interruption.as_ref().filter(|i| i.rule_id == rule.id);
             m.log_line = log::line(rule, &m, link, &self.data, intr);
         }
-        self.matched.push(m);
+        self.matched.push(Arc::new(m));
     }
 
     fn eval_link<'r>(

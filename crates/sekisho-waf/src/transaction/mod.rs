@@ -77,7 +77,7 @@ impl Caches {
 #[derive(Default)]
 pub(crate) struct Spare {
     caches: Caches,
-    matched: Vec<MatchedRule>,
+    matched: Vec<Arc<MatchedRule>>,
     /// The `TX` store: the CRS writes ~200 variables per request, and growing the table to
     /// that size again for every transaction cost more than clearing it.
     tx: crate::collection::VarStore,
@@ -93,7 +93,7 @@ pub struct Transaction {
     pub(crate) removed_msgs: Vec<String>,
     pub(crate) removed_targets: Vec<(RuleSel, TargetRef)>,
     pub(crate) interruption: Option<Interruption>,
-    pub(crate) matched: Vec<MatchedRule>,
+    pub(crate) matched: Vec<Arc<MatchedRule>>,
     /// `allow` in effect: the scope and the phase it was set in.
     pub(crate) allow: Option<(AllowScope, u8)>,
     pub(crate) caches: Caches,
@@ -363,7 +363,7 @@ impl Transaction {
     }
 
     /// Every rule (chain) that matched so far, in order.
-    pub fn matched_rules(&self) -> &[MatchedRule] {
+    pub fn matched_rules(&self) -> &[Arc<MatchedRule>] {
         &self.matched
     }
 

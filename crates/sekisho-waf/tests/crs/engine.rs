@@ -48,6 +48,9 @@ pub struct Run {
     pub logged_ids: Vec<u64>,
     /// The error-log lines, one per logged rule.
     pub log_lines: Vec<String>,
+    /// Every matched rule, logged or not, with what it recorded (for the tests that compare
+    /// two ways of running the same rules).
+    pub records: Vec<String>,
 }
 
 /// Runs the request phases, the backend, the response phases and logging.
@@ -97,6 +100,17 @@ pub fn run(rules: &RuleSet, request: &Request, with_backend: bool) -> Run {
         if m.log {
             run.logged_ids.push(m.id);
         }
+        run.records.push(format!(
+            "{} msg={:?} logdata={:?} var={:?}={:?} severity={:?} tags={:?} disruptive={}",
+            m.id,
+            m.msg,
+            m.logdata,
+            m.matched_var_name,
+            String::from_utf8_lossy(&m.matched_var),
+            m.severity,
+            m.tags,
+            m.disruptive
+        ));
     }
     run.log_lines = tx.log_lines();
     run

@@ -30,6 +30,8 @@ pub struct Observed {
     pub status: Option<u16>,
     pub ids: Vec<u64>,
     pub log: String,
+    /// Every matched rule with what it recorded ([`engine::Run::records`]).
+    pub records: Vec<String>,
     /// Set when the front end rejected the request.
     pub rejected: Option<&'static str>,
 }
@@ -49,6 +51,7 @@ pub fn observe(rules: &RuleSet, stage: &Stage) -> Result<Observed, String> {
                 status: None,
                 ids: run.logged_ids,
                 log: run.log_lines.join("\n"),
+                records: run.records,
                 rejected: None,
             }
         }
@@ -58,6 +61,7 @@ pub fn observe(rules: &RuleSet, stage: &Stage) -> Result<Observed, String> {
                 status: Some(run.status),
                 ids: run.logged_ids,
                 log: run.log_lines.join("\n"),
+                records: run.records,
                 rejected: None,
             }
         }
