@@ -31,6 +31,7 @@
 //! `TX`, `MATCHED_VARS`, counts `&VAR`, …).
 
 use crate::byteset::ByteSet;
+use crate::collection::KeySel;
 use crate::operators::Operator;
 use crate::rule::{ChainStep, OpKind, Rule, Target};
 use crate::ruleset::{same_sel, Entry};
@@ -92,6 +93,45 @@ pub(crate) struct Unit {
     pub slots: Vec<Vec<u32>>,
     /// How many rules take part in the unit.
     pub n_slots: u32,
+    /// Slot → the classes of variables (bits of [`class_bit`]) its rule reads.
+    pub reads: Vec<u64>,
+    /// Unit variable (in `targets`) → the classes its values may belong to, each with the
+    /// selector a value's key must pass when narrower than the variable's.
+    pub target_classes: Vec<Vec<(u64, Option<KeySel>)>>,
+}
+
+/// A class's bit in a mask of classes: its index, the 64th and later sharing the last bit
+/// (a value of one of them then counts as one of all of them).
+fn class_bit(index: usize) -> u64 {
+    1u64 << index.min(63)
+}
+
+/// Whether the variable's values are the members of a collection whose keys its selector
+/// picks (so that a value's key tells which selectors pick it).
+fn selects_by_key(var: Var) -> bool {
+    matches!(
+        var,
+        Var::Args
+            | Var::ArgsNames
+            | Var::ArgsGet
+            | Var::ArgsGetNames
+            | Var::ArgsPost
+            | Var::ArgsPostNames
+            | Var::RequestHeaders
+            | Var::RequestHeadersNames
+            | Var::RequestCookies
+            | Var::RequestCookiesNames
+            | Var::ResponseHeaders
+            | Var::ResponseHeadersNames
+    )
+}
+
+/// Whether two selectors of the same variable may pick the same member.
+fn may_share_values(a: &KeySel, b: &KeySel) -> bool {
+    match (a, b) {
+        (KeySel::Exact(x), KeySel::Exact(y)) => x == y,
+        _ => true,
+    }
 }
 
 /// Rules of one phase sharing a transformation list.
@@ -227,6 +267,8 @@ struct Input {
     index: usize,
     /// The groups that produced it, one bit each.
     groups: u64,
+    /// The classes of variables it was found in ([`class_bit`]).
+    classes: u64,
     /// Its bytes, when already known.
     present: Option<ByteSet>,
 }
@@ -358,6 +400,8 @@ struct Pending {
     bytes: FxHashMap<u8, Owners>,
     slots: Vec<Vec<u32>>,
     n_slots: u32,
+    /// Slot → the variables its rule reads.
+    reads: Vec<Vec<Target>>,
 }
 
 impl Pending {
@@ -397,6 +441,52 @@ impl Pending {
                 }
             }
         }
+        // A literal lets through only the rules that read the value it was found in: a
+        // group's rules share a transformation list, not their variables (the `j` of
+        // `Accept-Language: ja` is no reason to evaluate a rule reading `ARGS`, nor one
+        // reading `REQUEST_HEADERS:User-Agent`). Each distinct variable the unit's rules read
+        // is a class; a value belongs to the classes that select it.
+        let mut classes: Vec<Target> = Vec::new();
+        for t in self.reads.iter().flatten() {
+            if !classes
+                .iter()
+                .any(|c| c.var == t.var && same_sel(&c.sel, &t.sel))
+            {
+                classes.push(t.clone());
+            }
+        }
+        let class_of = |t: &Target| {
+            classes
+                .iter()
+                .position(|c| c.var == t.var && same_sel(&c.sel, &t.sel))
+                .unwrap_or(usize::MAX)
+        };
+        let reads = self
+            .reads
+            .iter()
+            .map(|rule_targets| {
+                rule_targets
+                    .iter()
+                    .fold(0u64, |m, t| m | class_bit(class_of(t)))
+            })
+            .collect();
+        let target_classes = targets
+            .iter()
+            .map(|(t, _)| {
+                classes
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| c.var == t.var && may_share_values(&c.sel, &t.sel))
+                    .map(|(i, c)| {
+                        // A narrower member selector is checked against each value's key.
+                        let check = selects_by_key(t.var)
+                            && !same_sel(&c.sel, &t.sel)
+                            && matches!(c.sel, KeySel::Exact(_) | KeySel::Prefix(_));
+                        (class_bit(i), check.then(|| c.sel.clone()))
+                    })
+                    .collect()
+            })
+            .collect();
         let mut byte_set = ByteSet::default();
         for &b in self.bytes.keys() {
             byte_set.insert(b);
@@ -412,6 +502,8 @@ impl Pending {
             byte_set,
             slots: self.slots,
             n_slots: self.n_slots,
+            reads,
+            target_classes,
         })
     }
 }
@@ -458,6 +550,7 @@ impl Prefilter {
                 };
                 let slot = p.n_slots;
                 p.n_slots += 1;
+                p.reads.push(rule.targets.clone());
                 if let Some(s) = pf.by_rule.get_mut(*idx) {
                     *s = Some(Slot { unit, index: slot });
                 }
@@ -576,10 +669,15 @@ impl Unit {
         seen.clear();
         // Distinct values after transformation. A value holding none of a list's trigger
         // bytes comes out of it as it is: one scan of the value covers every such list.
-        for (t, mask) in &self.targets {
+        for (ti, (t, mask)) in self.targets.iter().enumerate() {
             let start = values.len();
             variables::collect(t.var, &t.sel, data, &info, &mut values);
+            let classes = self.target_classes.get(ti).map_or(&[][..], Vec::as_slice);
             for (i, v) in values.iter().enumerate().skip(start) {
+                let from = classes
+                    .iter()
+                    .filter(|(_, sel)| sel.as_ref().is_none_or(|s| s.matches(&v.key)))
+                    .fold(0u64, |m, (bit, _)| m | bit);
                 // Long values (bodies) are not scanned: every list may change them.
                 let known = (v.value.len() <= UNCHANGED_SCAN).then(|| ByteSet::of(&v.value));
                 let present = known.unwrap_or(ByteSet::ALL);
@@ -598,7 +696,14 @@ impl Unit {
                     if owned.is_none() {
                         unchanged |= bit;
                     } else {
-                        add_input(&mut inputs, &mut seen, owned, (i, &v.value), bit, None);
+                        add_input(
+                            &mut inputs,
+                            &mut seen,
+                            owned,
+                            (i, &v.value),
+                            (bit, from),
+                            None,
+                        );
                     }
                 }
                 if unchanged != 0 {
@@ -607,7 +712,7 @@ impl Unit {
                         &mut seen,
                         None,
                         (i, &v.value),
-                        unchanged,
+                        (unchanged, from),
                         known,
                     );
                 }
@@ -646,6 +751,13 @@ impl Unit {
             };
             let bytes: &[u8] = input.transformed.as_deref().unwrap_or(&v.value);
             let in_groups = |g: &u8| input.groups & (1u64 << g) != 0;
+            let reads_it = |&(g, slot): &(u8, u32)| {
+                in_groups(&g)
+                    && self
+                        .reads
+                        .get(slot as usize)
+                        .is_none_or(|r| r & input.classes != 0)
+            };
             if bytes.len() > LARGE_VALUE {
                 let produced = self
                     .slots
@@ -672,7 +784,7 @@ impl Unit {
             if !present.is_empty() {
                 for b in present.bytes() {
                     let owners = self.byte_owners.get(&b.to_ascii_lowercase());
-                    for &(_, slot) in owners.into_iter().flatten().filter(|(g, _)| in_groups(g)) {
+                    for &(_, slot) in owners.into_iter().flatten().filter(|o| reads_it(o)) {
                         state.hit(row, slot);
                     }
                 }
@@ -712,7 +824,7 @@ impl Unit {
                         continue;
                     }
                     *seen = search_no;
-                    for &(_, slot) in owners.iter().filter(|(g, _)| in_groups(g)) {
+                    for &(_, slot) in owners.iter().filter(|o| reads_it(o)) {
                         state.hit(row, slot);
                     }
                 }
@@ -759,19 +871,23 @@ fn add_input(
     seen: &mut FxHashMap<(usize, usize), usize>,
     transformed: Option<Arc<[u8]>>,
     (index, raw): (usize, &[u8]),
-    groups: u64,
+    (groups, classes): (u64, u64),
     present: Option<ByteSet>,
 ) {
     let bytes = transformed.as_deref().unwrap_or(raw);
     let key = (bytes.as_ptr() as usize, bytes.len());
     match seen.get(&key).and_then(|&k| inputs.get_mut(k)) {
-        Some(input) => input.groups |= groups,
+        Some(input) => {
+            input.groups |= groups;
+            input.classes |= classes;
+        }
         None => {
             seen.insert(key, inputs.len());
             inputs.push(Input {
                 transformed,
                 index,
                 groups,
+                classes,
                 present,
             });
         }
@@ -780,7 +896,6 @@ fn add_input(
 
 /// Adds `t` to a group's variables unless they already yield its values.
 fn add_target(targets: &mut Vec<Target>, t: &Target) {
-    use crate::collection::KeySel;
     // An `XML` key is an XPath, not a filter: only the same one covers it.
     let covered = targets.iter().any(|x| {
         x.var == t.var
@@ -872,6 +987,42 @@ SecRule ARGS "@rx (?i)<script" "id:3,phase:1,pass,t:none,t:urlDecodeUni,t:htmlEn
                 .collect();
             assert_eq!(names, vec![last], "{uri}");
         }
+    }
+
+    /// Rules sharing a transformation list share a search, but a literal lets through only
+    /// the rules that read the variable it was found in.
+    #[test]
+    fn a_value_lets_through_only_the_rules_that_read_it() {
+        let s = set(r#"
+SecRule REQUEST_HEADERS "@rx j" "id:1,phase:1,pass,t:none"
+SecRule ARGS "@rx j" "id:2,phase:1,pass,t:none"
+SecRule REQUEST_HEADERS:Accept-Language "@rx (?i)ja" "id:3,phase:1,pass,t:none"
+SecRule REQUEST_HEADERS:Host|ARGS "@rx (?i)ja" "id:4,phase:1,pass,t:none"
+SecRule REQUEST_HEADERS:/^accept/ "@rx (?i)ja" "id:5,phase:1,pass,t:none"
+"#);
+        let mut tx = s.transaction();
+        tx.process_uri(b"/?a=x", "GET", "HTTP/1.1");
+        tx.add_request_header(b"Host", b"example.com");
+        tx.add_request_header(b"Accept-Language", b"ja");
+        let mut may = |id: u64| {
+            let idx = s
+                .rules
+                .iter()
+                .position(|r| r.id == id)
+                .unwrap_or(usize::MAX);
+            s.prefilter
+                .may_match(idx, &s.chains, &tx.data, &mut tx.caches)
+        };
+        assert_eq!(
+            [1, 2, 3, 4, 5].map(&mut may),
+            [true, false, true, false, true]
+        );
+        let ids: Vec<u64> = run(&s, "/?a=ja")
+            .matched_rules()
+            .iter()
+            .map(|m| m.id)
+            .collect();
+        assert_eq!(ids, vec![2, 4]);
     }
 
     /// One-byte literals are looked up in the value's bytes, either case; literals longer
