@@ -85,9 +85,26 @@ impl Analysis {
 /// Tries the input as-is (ANSI comments, then MySQL ones when that matters), then as the
 /// tail of a single-quoted and of a double-quoted string, like libinjection.
 pub(crate) fn detect(input: &[u8]) -> Option<String> {
-    if input.is_empty() {
+    if input.is_empty() || is_one_token(input) {
         return None;
     }
+    in_any_context(input)
+}
+
+/// Whether `input` is one word (`[A-Za-z_][A-Za-z0-9_]*`) or one number (`[0-9]+`): a single
+/// token in every context, and no single-token fingerprint but `X` (unparsable input) is
+/// listed. Most argument and cookie values are such words or numbers.
+fn is_one_token(input: &[u8]) -> bool {
+    let word = |c: &u8| c.is_ascii_alphanumeric() || *c == b'_';
+    match input.first() {
+        Some(c) if c.is_ascii_digit() => input.iter().all(u8::is_ascii_digit),
+        Some(_) => input.iter().all(word),
+        None => false,
+    }
+}
+
+/// [`detect`] without its shortcut.
+fn in_any_context(input: &[u8]) -> Option<String> {
     let mut passes: [Option<(u8, bool)>; 3] = [Some((0, true)), None, None];
     if input.contains(&b'\'') {
         passes[1] = Some((b'\'', true));
@@ -129,6 +146,34 @@ mod tests {
 
     fn fp(input: &str) -> Option<String> {
         detect(input.as_bytes())
+    }
+
+    /// The one-token shortcut changes no verdict: every string over an alphabet of word
+    /// bytes, digits and bytes that start other tokens, alone and around keywords.
+    #[test]
+    fn one_token_shortcut_changes_no_verdict() {
+        let alphabet = b"a1_0xe.";
+        let mut input = Vec::new();
+        for n in 0..=5u32 {
+            for mut i in 0..alphabet.len().pow(n) {
+                input.clear();
+                for _ in 0..n {
+                    input.push(alphabet[i % alphabet.len()]);
+                    i /= alphabet.len();
+                }
+                for word in [&b""[..], b"union", b"or", b"select", b"sleep", b"1"] {
+                    for s in [[&input[..], word].concat(), [word, &input[..]].concat()] {
+                        assert_eq!(
+                            detect(&s),
+                            in_any_context(&s).filter(|_| !s.is_empty()),
+                            "{:?}",
+                            String::from_utf8_lossy(&s)
+                        );
+                    }
+                }
+            }
+        }
+        assert!(!is_one_token(b"1union") && is_one_token(b"union") && is_one_token(b"42"));
     }
 
     #[test]
