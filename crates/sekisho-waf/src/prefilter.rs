@@ -25,10 +25,16 @@
 //! not searched: their rules run in full.
 //!
 //! A rule takes part only when skipping it is sound: its first link's operator is built at
-//! load (no macros), is not negated, has a literal set, and is not `multiMatch` (taking part
-//! in the group of every stage of its list cost more than skipping it saved); and its
-//! variables hold request or response data, which no rule can change within a phase (never
-//! `TX`, `MATCHED_VARS`, counts `&VAR`, …).
+//! load (no macros), is not negated, and has a literal set; and its variables hold request
+//! or response data, which no rule can change within a phase (never `TX`, `MATCHED_VARS`,
+//! counts `&VAR`, …). A `multiMatch` rule, which tests each value after every transformation
+//! of its list, is searched for in the values its list leaves unchanged (they hold none of
+//! its trigger bytes: every stage is the value itself); any other value it reads lets it
+//! through. Transforming the values for every stage in the search cost more than the rules
+//! it skipped.
+//!
+//! A literal lets through only the rules that read the value it was found in (rules of a
+//! group share a transformation list, not their variables).
 
 use crate::byteset::ByteSet;
 use crate::collection::KeySel;
@@ -143,7 +149,14 @@ pub(crate) struct Group {
     pub triggers: ByteSet,
     /// Every variable any rule of the group reads (duplicates removed).
     pub targets: Vec<Target>,
+    /// The rules are `multiMatch`: they test a value after each transformation of the list.
+    /// A value holding none of the list's trigger bytes is the same after each one, and is
+    /// searched as it is; any other value lets the rules reading it through.
+    pub multi: bool,
 }
+
+/// Marks a group key (in [`Pending::index`]) as the `multiMatch` group of a list.
+const MULTI_GROUP: u64 = 1 << 32;
 
 /// Per-transaction results: which units were searched, which rules may match.
 #[derive(Debug, Default)]
@@ -376,7 +389,6 @@ fn literals_of(rule: &Rule) -> Option<Vec<Vec<u8>>> {
         return None;
     };
     let eligible = !rule.op.negated
-        && !rule.actions.multi_match
         && !rule.targets.is_empty()
         && rule
             .targets
@@ -393,8 +405,8 @@ fn literals_of(rule: &Rule) -> Option<Vec<Vec<u8>>> {
 #[derive(Default)]
 struct Pending {
     groups: Vec<Group>,
-    /// Transformation list → group in the unit.
-    index: FxHashMap<u32, u8>,
+    /// Transformation list (with [`MULTI_GROUP`] for `multiMatch` rules) → group in the unit.
+    index: FxHashMap<u64, u8>,
     /// Searched beginning → whole literal → the rules that need it.
     literals: FxHashMap<Vec<u8>, FxHashMap<Vec<u8>, Owners>>,
     bytes: FxHashMap<u8, Owners>,
@@ -536,9 +548,15 @@ impl Prefilter {
                 let Some(lits) = literals_of(rule) else {
                     continue;
                 };
+                let group_key = u64::from(rule.chain_idx)
+                    | if rule.actions.multi_match {
+                        MULTI_GROUP
+                    } else {
+                        0
+                    };
                 // The phase's last unit, or a new one when it is full.
                 let fits = units.last().is_some_and(|p| {
-                    p.index.contains_key(&rule.chain_idx) || p.groups.len() < UNIT_GROUPS
+                    p.index.contains_key(&group_key) || p.groups.len() < UNIT_GROUPS
                 });
                 if !fits {
                     units.push(Pending::default());
@@ -555,13 +573,14 @@ impl Prefilter {
                     *s = Some(Slot { unit, index: slot });
                 }
                 let next = u8::try_from(p.groups.len()).map_err(|e| e.to_string())?;
-                let g = *p.index.entry(rule.chain_idx).or_insert_with(|| {
+                let g = *p.index.entry(group_key).or_insert_with(|| {
                     p.groups.push(Group {
                         chain_idx: rule.chain_idx,
                         triggers: chains
                             .get(rule.chain_idx as usize)
                             .map_or(ByteSet::ALL, |c| c.triggers),
                         targets: Vec::new(),
+                        multi: rule.actions.multi_match,
                     });
                     next
                 });
@@ -669,6 +688,8 @@ impl Unit {
         seen.clear();
         // Distinct values after transformation. A value holding none of a list's trigger
         // bytes comes out of it as it is: one scan of the value covers every such list.
+        // `multiMatch` group → the classes of the values that let its rules through.
+        let mut escaped = [0u64; UNIT_GROUPS];
         for (ti, (t, mask)) in self.targets.iter().enumerate() {
             let start = values.len();
             variables::collect(t.var, &t.sel, data, &info, &mut values);
@@ -689,6 +710,12 @@ impl Unit {
                     }
                     if !group.triggers.triggered_by(present) {
                         unchanged |= bit;
+                        continue;
+                    }
+                    if group.multi {
+                        if let Some(e) = escaped.get_mut(g) {
+                            *e |= from;
+                        }
                         continue;
                     }
                     let mut bytes = known;
@@ -744,6 +771,20 @@ impl Unit {
         }
         if found.len() < self.whole.len() {
             found.resize(self.whole.len(), 0);
+        }
+        for (slots, classes) in self.slots.iter().zip(escaped) {
+            if classes == 0 {
+                continue;
+            }
+            for &slot in slots {
+                if self
+                    .reads
+                    .get(slot as usize)
+                    .is_none_or(|r| r & classes != 0)
+                {
+                    state.hit(None, slot);
+                }
+            }
         }
         for input in &inputs {
             let Some(v) = values.get(input.index) else {
@@ -951,7 +992,39 @@ SecRule ARGS "@rx abc" "id:9,phase:2,pass,multiMatch"
             .filter(|&i| s.prefilter.slot(i).is_some())
             .filter_map(|i| s.rules.get(i).map(|r| r.id))
             .collect();
-        assert_eq!(with_slot, vec![1, 2]);
+        assert_eq!(with_slot, vec![1, 2, 9]);
+    }
+
+    /// A `multiMatch` rule tests each value after every transformation of its list: a
+    /// value holding none of the list's trigger bytes is searched as it is; any other lets
+    /// the rule through.
+    #[test]
+    fn multi_match_rules_are_skipped_on_values_their_list_leaves_alone() {
+        let s = set(r#"
+SecRule ARGS "@rx (?i)proto" "id:1,phase:2,pass,multiMatch,t:none,t:urlDecodeUni,t:lowercase"
+SecRule REQUEST_HEADERS "@rx (?i)proto" "id:2,phase:2,pass,multiMatch,t:none,t:urlDecodeUni,t:lowercase"
+"#);
+        let may = |uri: &str| {
+            let mut tx = s.transaction();
+            tx.process_uri(uri.as_bytes(), "GET", "HTTP/1.1");
+            tx.add_request_header(b"Host", b"EXAMPLE.COM");
+            let mut may = |id: u64| {
+                let idx = s
+                    .rules
+                    .iter()
+                    .position(|r| r.id == id)
+                    .unwrap_or(usize::MAX);
+                s.prefilter
+                    .may_match(idx, &s.chains, &tx.data, &mut tx.caches)
+            };
+            [may(1), may(2)]
+        };
+        // The upper-case host triggers `t:lowercase`: only the rule reading it passes.
+        assert_eq!(may("/?a=hello"), [false, true]);
+        assert_eq!(may("/?a=xproto"), [true, true]);
+        assert_eq!(may("/?a=%70roto"), [true, true]);
+        assert_eq!(matched(&s, "/?a=%70roto&b=x"), vec![1]);
+        assert_eq!(matched(&s, "/?a=hello"), Vec::<u64>::new());
     }
 
     #[test]
