@@ -595,13 +595,34 @@ impl Transaction {
             }
             _ => None,
         };
+        // `multiMatch`: the trigger bytes of each stage's list (its first transformation, the
+        // first two, …).
+        let mut stage_triggers = smallvec::SmallVec::<[ByteSet; 8]>::new();
+        if link.actions.multi_match {
+            let mut at = link.chain_idx;
+            while let Some(step) = chains.get(at as usize).filter(|s| s.func.is_some()) {
+                stage_triggers.push(step.triggers);
+                at = step.parent;
+            }
+            stage_triggers.reverse();
+            if stage_triggers.len() != link.transforms.len() {
+                stage_triggers.clear();
+            }
+        }
         for v in &values {
             let raw: &[u8] = &v.value;
             if link.actions.multi_match {
                 // The value, then its form after each transformation that changed it.
                 let mut candidates = smallvec::SmallVec::<[Cow<'_, [u8]>; 4]>::new();
                 candidates.push(Cow::Borrowed(raw));
-                for f in &link.transforms {
+                // Up to the first stage whose list holds a trigger byte of the value, every
+                // stage is the value itself: those transformations need not run.
+                let present = (raw.len() <= UNCHANGED_SCAN).then(|| ByteSet::of(raw));
+                let untouched = stage_triggers
+                    .iter()
+                    .take_while(|t| present.is_some_and(|p| !t.triggered_by(p)))
+                    .count();
+                for f in link.transforms.iter().skip(untouched) {
                     let changed = candidates.last().and_then(|cur| f(cur));
                     if let Some(n) = changed {
                         candidates.push(Cow::Owned(n));

@@ -240,6 +240,18 @@ SecRule ARGS:a "@streq ABC" "id:1,phase:1,pass,nolog,t:lowercase"
 SecRule ARGS:a "@streq ABC" "id:2,phase:1,pass,nolog,t:lowercase,multiMatch"
 "#;
     assert_eq!(ids(&run(rules, "/?a=ABC")), vec![2]);
+    // Stages a value's bytes leave alone are skipped, not the ones after: `abc` holds no
+    // `%` (urlDecodeUni) but upper case (lowercase), and `%41bc` both.
+    let rules = r#"
+SecRule ARGS "@streq abc" "id:3,phase:1,pass,nolog,t:urlDecodeUni,t:lowercase,multiMatch,setvar:tx.n=+1"
+SecRule ARGS "@streq Abc" "id:4,phase:1,pass,nolog,t:urlDecodeUni,t:lowercase,multiMatch"
+"#;
+    assert_eq!(ids(&run(rules, "/?a=ABC")), vec![3]);
+    assert_eq!(ids(&run(rules, "/?a=%41bc")), vec![3, 4]);
+    assert_eq!(
+        run(rules, "/?a=abc&b=%61bc").tx_var("n").as_deref(),
+        Some("2")
+    );
 }
 
 #[test]
