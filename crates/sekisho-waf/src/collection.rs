@@ -32,6 +32,16 @@ impl KeySel {
         }
     }
 
+    /// [`Self::matches`] for a key known to be lower-case (a rule-written store's).
+    fn matches_lower(&self, key: &[u8]) -> bool {
+        match self {
+            KeySel::All => true,
+            KeySel::Exact(k) => k.as_bytes() == key,
+            KeySel::Regex(r) => r.is_match(key),
+            KeySel::Prefix(p) => key.starts_with(p),
+        }
+    }
+
     /// Builds a selector from the text after `:` (`/re/` is a regex, case-insensitive).
     pub fn parse(key: Option<&str>) -> Result<KeySel, String> {
         let Some(key) = key else {
@@ -215,7 +225,7 @@ impl VarStore {
                 self.map
                     .iter()
                     .take(walk)
-                    .filter(move |(k, _)| sel.matches(k.as_bytes()))
+                    .filter(move |(k, _)| sel.matches_lower(k.as_bytes()))
                     .map(|(k, v)| (k.as_bytes(), v.as_slice())),
             )
     }

@@ -91,8 +91,8 @@ pub(crate) struct Unit {
     /// Every literal whole (lower case), grouped by searched beginning, with the rules that
     /// need it.
     pub whole: Vec<(Box<[u8]>, Owners)>,
-    /// One-byte literals (lower case) → the rules that need them.
-    pub byte_owners: FxHashMap<u8, Owners>,
+    /// One-byte literal (lower case, as an index) → the rules that need it.
+    pub byte_owners: Vec<Owners>,
     /// The one-byte literals as a set, both cases.
     pub byte_set: ByteSet,
     /// Group → its rules' slots (let through together when a value is too large to search).
@@ -510,7 +510,9 @@ impl Pending {
             ac,
             owners,
             whole,
-            byte_owners: self.bytes,
+            byte_owners: (0..=255u8)
+                .map(|b| self.bytes.get(&b).cloned().unwrap_or_default())
+                .collect(),
             byte_set,
             slots: self.slots,
             n_slots: self.n_slots,
@@ -703,11 +705,15 @@ impl Unit {
                 let known = (v.value.len() <= UNCHANGED_SCAN).then(|| ByteSet::of(&v.value));
                 let present = known.unwrap_or(ByteSet::ALL);
                 let mut unchanged = 0u64;
-                for (g, group) in self.groups.iter().enumerate() {
+                // The groups reading this variable, one set bit each.
+                let mut todo = *mask;
+                while todo != 0 {
+                    let g = todo.trailing_zeros() as usize;
                     let bit = 1u64 << g;
-                    if mask & bit == 0 {
+                    todo &= !bit;
+                    let Some(group) = self.groups.get(g) else {
                         continue;
-                    }
+                    };
                     if !group.triggers.triggered_by(present) {
                         unchanged |= bit;
                         continue;
@@ -824,7 +830,7 @@ impl Unit {
                 .intersection(self.byte_set);
             if !present.is_empty() {
                 for b in present.bytes() {
-                    let owners = self.byte_owners.get(&b.to_ascii_lowercase());
+                    let owners = self.byte_owners.get(usize::from(b.to_ascii_lowercase()));
                     for &(_, slot) in owners.into_iter().flatten().filter(|o| reads_it(o)) {
                         state.hit(row, slot);
                     }

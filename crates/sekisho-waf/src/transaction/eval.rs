@@ -476,11 +476,9 @@ impl Transaction {
         has_setvar: bool,
         last: &mut Option<LastMatch<'r>>,
     ) {
-        if let Some(caps) = &h.captures {
-            for (i, c) in caps.iter().enumerate().take(10) {
-                self.data
-                    .tx
-                    .set(DIGITS.get(i..=i).unwrap_or("0"), c.clone());
+        if let Some(caps) = h.captures {
+            for (i, c) in caps.into_iter().enumerate().take(10) {
+                self.data.tx.set(DIGITS.get(i..=i).unwrap_or("0"), c);
             }
         }
         if starter.keeps_matched_vars {
@@ -655,13 +653,17 @@ impl Transaction {
     fn exec(&mut self, e: &Exec, info: &RuleInfo<'_>) {
         match e {
             Exec::SetVar(sv) => {
-                let name = match &sv.fixed_name {
-                    Some(n) => Cow::Borrowed(n.as_str()),
-                    None => Cow::Owned(
-                        String::from_utf8_lossy(&sv.name.expand(&self.data, info))
-                            .to_ascii_lowercase(),
-                    ),
-                };
+                let name =
+                    match &sv.fixed_name {
+                        Some(n) => Cow::Borrowed(n.as_str()),
+                        None => {
+                            let mut n = sv.name.expand(&self.data, info);
+                            n.make_ascii_lowercase();
+                            Cow::Owned(String::from_utf8(n).unwrap_or_else(|e| {
+                                String::from_utf8_lossy(e.as_bytes()).into_owned()
+                            }))
+                        }
+                    };
                 let value = match &sv.op {
                     SetOp::Delete => None,
                     SetOp::Set(m) => Some(m.expand(&self.data, info)),
