@@ -66,6 +66,15 @@ impl ByteSet {
         self == ByteSet::ALL || self.intersects(present)
     }
 
+    /// The set with every ASCII letter in it in both cases.
+    pub fn either_case(self) -> ByteSet {
+        // `A`–`Z` are bits 1–26 of the second word, `a`–`z` the same bits 32 higher.
+        const UPPER: u64 = 0x07ff_fffe;
+        let [a, b, c, d] = self.0;
+        let letters = (b & UPPER) | ((b >> 32) & UPPER);
+        ByteSet([a, b | letters | (letters << 32), c, d])
+    }
+
     pub fn is_empty(self) -> bool {
         self.0 == [0; 4]
     }
@@ -108,6 +117,15 @@ impl ByteSet {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn either_case_adds_the_other_case_of_letters_only() {
+        let set = super::ByteSet::of(b"aZ@[`{09");
+        let both = set.either_case();
+        let want = super::ByteSet::of(b"aAzZ@[`{09");
+        assert_eq!(both, want);
+        assert_eq!(super::ByteSet::ALL.either_case(), super::ByteSet::ALL);
+    }
+
     use super::ByteSet;
 
     #[test]

@@ -73,6 +73,8 @@ pub(crate) struct Prefilter {
 pub(crate) struct Slot {
     unit: u32,
     index: u32,
+    /// Its rule's group in the unit.
+    group: u8,
 }
 
 /// The rules that need one literal: (group in the unit, slot index in the unit).
@@ -147,6 +149,8 @@ pub(crate) struct Group {
     pub chain_idx: u32,
     /// Its trigger bytes ([`ChainStep::triggers`]).
     pub triggers: ByteSet,
+    /// Its trigger bytes but those of letter-case changes ([`ChainStep::case_blind_triggers`]).
+    pub case_blind: ByteSet,
     /// Every variable any rule of the group reads (duplicates removed).
     pub targets: Vec<Target>,
     /// The rules are `multiMatch`: they test a value after each transformation of the list.
@@ -178,8 +182,8 @@ struct UnitState {
     /// Slot → whether its rule may match (one bit each).
     hit: Vec<u64>,
     /// Address and length of each searched value that keeps its address for the phase (see
-    /// [`stable`]) → its row in `found`.
-    rows: FxHashMap<(usize, usize), usize>,
+    /// [`stable`]) → its row in `found`, and the groups it was searched as the result of.
+    rows: FxHashMap<(usize, usize), (usize, u64)>,
     /// Row × slot: whether a literal of that slot's rule occurred in that value. The rule
     /// then tests only those of its values.
     found: Vec<u64>,
@@ -304,10 +308,16 @@ pub(crate) fn must_test(state: &PrefilterState, v: &VarValue<'_>, input: &[u8]) 
     let Some(unit) = state.units.get(slot.unit as usize) else {
         return true;
     };
-    let Some(&row) = unit.rows.get(&(input.as_ptr() as usize, input.len())) else {
+    let Some(&(row, groups)) = unit.rows.get(&(input.as_ptr() as usize, input.len())) else {
         // Not a value the search saw: test it.
         return true;
     };
+    if groups & (1u64 << slot.group) == 0 {
+        // Seen, but not as this rule's group's result (the group searched the value itself,
+        // which its list changes only in letter case): what was found there is not about
+        // this rule.
+        return true;
+    }
     let word = row * unit.words + slot.index as usize / 64;
     unit.found
         .get(word)
@@ -571,9 +581,6 @@ impl Prefilter {
                 let slot = p.n_slots;
                 p.n_slots += 1;
                 p.reads.push(rule.targets.clone());
-                if let Some(s) = pf.by_rule.get_mut(*idx) {
-                    *s = Some(Slot { unit, index: slot });
-                }
                 let next = u8::try_from(p.groups.len()).map_err(|e| e.to_string())?;
                 let g = *p.index.entry(group_key).or_insert_with(|| {
                     p.groups.push(Group {
@@ -581,11 +588,21 @@ impl Prefilter {
                         triggers: chains
                             .get(rule.chain_idx as usize)
                             .map_or(ByteSet::ALL, |c| c.triggers),
+                        case_blind: chains
+                            .get(rule.chain_idx as usize)
+                            .map_or(ByteSet::ALL, |c| c.case_blind_triggers),
                         targets: Vec::new(),
                         multi: rule.actions.multi_match,
                     });
                     next
                 });
+                if let Some(s) = pf.by_rule.get_mut(*idx) {
+                    *s = Some(Slot {
+                        unit,
+                        index: slot,
+                        group: g,
+                    });
+                }
                 if let Some(group) = p.groups.get_mut(usize::from(g)) {
                     for t in &rule.targets {
                         add_target(&mut group.targets, t);
@@ -724,6 +741,12 @@ impl Unit {
                         }
                         continue;
                     }
+                    // Changed at most in letter case: the search, blind to case, finds in the
+                    // value itself what it would find in the list's result.
+                    if !group.case_blind.triggered_by(present.either_case()) {
+                        unchanged |= bit;
+                        continue;
+                    }
                     let mut bytes = known;
                     let owned = transformed_with(caches, chains, v, group.chain_idx, &mut bytes);
                     if owned.is_none() {
@@ -820,7 +843,7 @@ impl Unit {
                 let row = state.rows.len();
                 state
                     .rows
-                    .insert((bytes.as_ptr() as usize, bytes.len()), row);
+                    .insert((bytes.as_ptr() as usize, bytes.len()), (row, input.groups));
                 state.found.resize(state.found.len() + words, 0);
                 (row, (v.value.as_ptr() as usize, v.value.len()))
             });
@@ -1068,6 +1091,18 @@ SecRule ARGS "@rx (?i)<script" "id:3,phase:1,pass,t:none,t:urlDecodeUni,t:htmlEn
                 .collect();
             assert_eq!(names, vec![last], "{uri}");
         }
+    }
+
+    /// A list that changes a value only in letter case has the value itself searched; its
+    /// rule then tests the lower-cased value, which another list may have had searched (as
+    /// its own result, for its own rules): that finding is not taken for the first rule's.
+    #[test]
+    fn a_value_searched_for_another_list_is_not_taken_for_this_one() {
+        let s = set(r#"
+SecRule ARGS "@rx \\d" "id:1,phase:2,pass,t:none,t:htmlEntityDecode,t:lowercase"
+SecRule ARGS "@rx zzz" "id:2,phase:2,pass,t:none,t:urlDecodeUni,t:lowercase"
+"#);
+        assert_eq!(matched(&s, "/?a=C%3A%5CDemo%5C%25G"), vec![1]);
     }
 
     /// Rules sharing a transformation list share a search, but a literal lets through only

@@ -77,6 +77,10 @@ pub struct ChainStep {
     /// The trigger bytes of every transformation of the list: a value holding none of them
     /// comes out of the list unchanged.
     pub triggers: crate::byteset::ByteSet,
+    /// The trigger bytes of the list's transformations other than letter-case changes
+    /// (`t:lowercase`): a value holding none of them in either case comes out of the list
+    /// changed at most in letter case.
+    pub case_blind_triggers: crate::byteset::ByteSet,
 }
 
 #[derive(Debug)]

@@ -542,6 +542,11 @@ impl Compiler {
                     .get(parent as usize)
                     .map_or(ByteSet::ALL, |p| p.triggers);
                 let own = crate::transformations::lookup(name).map_or(ByteSet::ALL, |t| t.triggers);
+                let blind_before = self
+                    .steps
+                    .get(parent as usize)
+                    .map_or(ByteSet::ALL, |p| p.case_blind_triggers);
+                let changes_case_only = matches!(*name, "lowercase" | "uppercase");
                 let func_id = crate::transformations::TRANSFORMATIONS
                     .iter()
                     .position(|t| t.name == *name)
@@ -552,6 +557,11 @@ impl Compiler {
                     func: Some(*f),
                     func_id,
                     triggers: before.union(own),
+                    case_blind_triggers: if changes_case_only {
+                        blind_before
+                    } else {
+                        blind_before.union(own)
+                    },
                 }
             }
             None => ChainStep {
@@ -559,6 +569,7 @@ impl Compiler {
                 func: None,
                 func_id: u32::MAX,
                 triggers: ByteSet::EMPTY,
+                case_blind_triggers: ByteSet::EMPTY,
             },
         };
         let id = u32::try_from(self.steps.len()).unwrap_or(u32::MAX);
