@@ -19,7 +19,8 @@
 //! What it is used for, both sound only while the findings hold:
 //! - rules no path reaches are left out of the prefilter's search (less to search, fewer
 //!   literals reported); a rule the search leaves out is evaluated in full if ever reached;
-//! - a one-link rule decided never to match is not evaluated;
+//! - a one-link rule decided never to match is not evaluated, nor a chain whose first link
+//!   reads only known variables and matches none of them;
 //! - a one-link rule decided to match is replayed: its actions run without its condition.
 //!   When the analysis also knows every value it writes and everything it records (a
 //!   `nolog` rule like the CRS's settings defaults), the replay writes those values and
@@ -271,6 +272,13 @@ pub(crate) fn analyse(
                         join(&mut early, &after);
                     }
                 }
+                None if rule.chain.is_some() && first_link_never(&scratch_set, rule, &state) => {
+                    decided.push(idx);
+                    if let Some(o) = f.outcome.get_mut(idx) {
+                        *o = Some(Outcome::Never);
+                    }
+                    flow(&mut at, i + 1, &state);
+                }
                 None => {
                     let after = unknown_writes(rule, state);
                     flow(&mut at, i + 1, &after);
@@ -366,25 +374,51 @@ fn condition_is_known(rule: &Rule, s: &State) -> bool {
             }
         })
     };
-    rule.links().enumerate().all(|(k, link)| {
-        let readable = |name: &str| s.known(name) && (k == 0 || fresh(name));
-        let targets = link
-            .targets
-            .iter()
-            .all(|t| tx_name(t.var, &t.sel).is_some_and(readable));
-        let op = match &link.op.kind {
-            OpKind::Dynamic(m) => m
-                .refs()
-                .all(|(var, sel)| tx_name(var, sel).is_some_and(readable)),
-            _ => true,
-        };
-        // `@geoLookup` fills the `GEO` collection: a replay would leave it empty.
-        let plain = !link.actions.capture
-            && !link.op.name.eq_ignore_ascii_case("geoLookup")
-            && link.exclusions.is_empty()
-            && !link.actions.exec.iter().any(|e| matches!(e, Exec::Ctl(_)));
-        targets && op && plain
-    })
+    rule.links()
+        .enumerate()
+        .all(|(k, link)| link_is_known(link, |name| s.known(name) && (k == 0 || fresh(name))))
+}
+
+/// Whether one link reads only `TX` variables `readable` accepts, and does nothing the
+/// analysis does not follow.
+fn link_is_known(link: &Rule, readable: impl Fn(&str) -> bool) -> bool {
+    let targets = link
+        .targets
+        .iter()
+        .all(|t| tx_name(t.var, &t.sel).is_some_and(&readable));
+    let op = match &link.op.kind {
+        OpKind::Dynamic(m) => m
+            .refs()
+            .all(|(var, sel)| tx_name(var, sel).is_some_and(&readable)),
+        _ => true,
+    };
+    // `@geoLookup` fills the `GEO` collection: a replay would leave it empty.
+    let plain = !link.actions.capture
+        && !link.op.name.eq_ignore_ascii_case("geoLookup")
+        && link.exclusions.is_empty()
+        && !link.actions.exec.iter().any(|e| matches!(e, Exec::Ctl(_)));
+    targets && op && plain
+}
+
+/// Whether a chain's first link, known in `s`, matches no value: the rule then never
+/// matches, and does nothing (a link's actions run only for the values it matched). The
+/// CRS's optional limits read so: `&TX:max_num_args "@eq 1"`, chained to the check itself.
+fn first_link_never(scratch_set: &Arc<RuleSet>, rule: &Rule, s: &State) -> bool {
+    if !link_is_known(rule, |name| s.known(name)) {
+        return false;
+    }
+    scratch(scratch_set, s).match_values(rule, rule).is_empty()
+}
+
+/// A transaction of the scratch rule set holding the known variables of `s`.
+fn scratch(scratch_set: &Arc<RuleSet>, s: &State) -> Transaction {
+    let mut tx = Transaction::new(Arc::clone(scratch_set));
+    for (name, v) in &s.vars {
+        if let Val::Is(v) = v {
+            tx.data.tx.set(name, v.clone());
+        }
+    }
+    tx
 }
 
 /// Whether `var` reads the same for every request once the decided `rule` matched: its own
@@ -408,12 +442,7 @@ fn decide(
     if !condition_is_known(rule, s) {
         return None;
     }
-    let mut tx = Transaction::new(Arc::clone(scratch_set));
-    for (name, v) in &s.vars {
-        if let Val::Is(v) = v {
-            tx.data.tx.set(name, v.clone());
-        }
-    }
+    let mut tx = scratch(scratch_set, s);
     let hit = tx.eval_rule(rule);
     let mut after = s.clone();
     if !hit {
@@ -603,6 +632,25 @@ SecRule TX:seen "@streq xyz" "id:4,phase:1,pass,nolog"
         assert_eq!(m.map(|m| m.msg.as_str()), Some("n is 6"));
         assert_eq!(ids(&s, "/?a=xyz"), vec![1, 2, 3, 4]);
         assert_eq!(ids(&s, "/?a=abc"), vec![2, 3]);
+    }
+
+    #[test]
+    fn a_chain_whose_first_link_never_matches_never_matches() {
+        let limit = |setting: &str| {
+            set(&format!(
+                r#"{setting}
+SecRule &TX:max_num_args "@eq 1" "id:2,phase:2,pass,nolog,chain"
+    SecRule &ARGS "@gt %{{tx.max_num_args}}" "setvar:tx.over=1"
+"#
+            ))
+        };
+        let s = limit("");
+        assert!(s.folding.never(idx(&s, 2)));
+        assert_eq!(ids(&s, "/?a=1&b=2"), Vec::<u64>::new());
+        let s = limit(r#"SecAction "id:1,phase:1,pass,nolog,setvar:tx.max_num_args=1""#);
+        assert!(s.folding.outcome(idx(&s, 2)).is_none());
+        assert_eq!(ids(&s, "/?a=1&b=2"), vec![1, 2]);
+        assert_eq!(ids(&s, "/?a=1"), vec![1]);
     }
 
     #[test]

@@ -509,7 +509,7 @@ impl Transaction {
     }
 
     /// Every value of the link's targets that the operator matches.
-    fn match_values(&mut self, link: &Rule, starter: &Rule) -> Hits {
+    pub(crate) fn match_values(&mut self, link: &Rule, starter: &Rule) -> Hits {
         let Transaction {
             data,
             caches,
