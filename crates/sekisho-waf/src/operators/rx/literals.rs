@@ -21,7 +21,7 @@
 use regex_syntax::hir::{Class, Hir, HirKind};
 
 /// A class with more members than this is not worth a literal each.
-const MAX_CLASS: usize = 8;
+const MAX_CLASS: usize = 16;
 /// A set with more literals than this is given up (the search would get slow to build).
 const MAX_SET: usize = 512;
 /// Literals are cut to this length: longer ones are rare enough, and joining parts into
@@ -297,7 +297,7 @@ mod tests {
         assert_eq!(req("."), None);
         assert_eq!(req("a*"), None);
         assert_eq!(req("\\w+"), None);
-        assert_eq!(req("a|\\d"), None);
+        assert_eq!(req("a|\\w"), None);
     }
 
     #[test]
