@@ -21,7 +21,7 @@
 use regex_syntax::hir::{Class, Hir, HirKind};
 
 /// A class with more members than this is not worth a literal each.
-const MAX_CLASS: usize = 16;
+const MAX_CLASS: usize = 32;
 /// A set with more literals than this is given up (the search would get slow to build).
 const MAX_SET: usize = 512;
 /// Literals are cut to this length: longer ones are rare enough, and joining parts into
