@@ -408,7 +408,13 @@ fn literals_of(rule: &Rule) -> Option<Vec<Vec<u8>>> {
         return None;
     }
     let lits = Operator::required_literals(op.as_ref())?;
-    lits.iter().all(|l| !l.is_empty()).then_some(lits)
+    // A set of many lone letters and digits (`[\da-f:]+`) lets the rule through for nearly
+    // every value, after the search visited its entry at each such byte.
+    let common = lits
+        .iter()
+        .filter(|l| matches!(l.as_slice(), [b] if b.is_ascii_alphanumeric()))
+        .count();
+    (common <= 8 && lits.iter().all(|l| !l.is_empty())).then_some(lits)
 }
 
 /// A unit being built.
