@@ -21,6 +21,8 @@
 //!   literals reported); a rule the search leaves out is evaluated in full if ever reached;
 //! - a one-link rule decided never to match is not evaluated, nor a chain whose first link
 //!   reads only known variables and matches none of them;
+//! - an operator whose argument's macros read only known variables (`@within
+//!   %{tx.allowed_methods}`) is built at load, not per transaction;
 //! - a one-link rule decided to match is replayed: its actions run without its condition.
 //!   When the analysis also knows every value it writes and everything it records (a
 //!   `nolog` rule like the CRS's settings defaults), the replay writes those values and
@@ -35,13 +37,14 @@ use crate::actions::setvar::{SetOp, Store};
 use crate::actions::{Disruptive, Exec};
 use crate::collection::KeySel;
 use crate::config::Config;
+use crate::operators::Operator;
 use crate::outcome::MatchedRule;
 use crate::prefilter::Prefilter;
 use crate::rule::{ChainStep, OpKind, Rule};
 use crate::ruleset::{skip_target, Entry, RuleSet, Spares};
 use crate::transaction::Transaction;
 use crate::variables::Var;
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -52,6 +55,9 @@ pub(crate) struct Folding {
     outcome: Vec<Option<Outcome>>,
     /// Some request may reach the rule.
     reachable: Vec<bool>,
+    /// (rule index, link depth) → the link's operator, built at load: its argument's macros
+    /// (`@within %{tx.allowed_methods}`) read only variables known where the link runs.
+    ops: FxHashMap<(usize, usize), Box<dyn Operator>>,
     /// Ids, tags and messages of the decided rules (sorted ids).
     ids: Vec<u64>,
     tags: FxHashSet<String>,
@@ -92,6 +98,11 @@ impl Folding {
     #[cfg(test)]
     fn never(&self, idx: usize) -> bool {
         matches!(self.outcome(idx), Some(Outcome::Never))
+    }
+
+    /// The operator of link `depth` of rule `idx`, built at load (see [`Folding::ops`]).
+    pub(crate) fn operator(&self, idx: usize, depth: usize) -> Option<&dyn Operator> {
+        self.ops.get(&(idx, depth)).map(|op| op.as_ref())
     }
 
     /// Whether some request may reach rule `idx`; every rule may without an analysis.
@@ -249,6 +260,7 @@ pub(crate) fn analyse(
             if let Some(r) = f.reachable.get_mut(idx) {
                 *r = true;
             }
+            prebuild_operators(&scratch_set, idx, rule, &state, &mut f.ops);
             let jump = skip_to.or_else(|| skip_target(list, i + 1, rule.actions.skip));
             match decide(&scratch_set, rule, &state) {
                 Some((hit, replay, after)) => {
@@ -408,6 +420,51 @@ fn first_link_never(scratch_set: &Arc<RuleSet>, rule: &Rule, s: &State) -> bool 
         return false;
     }
     scratch(scratch_set, s).match_values(rule, rule).is_empty()
+}
+
+/// Builds the operators of the rule's links whose arguments read only variables known in `s`
+/// (and, after the first link, not written by the rule itself).
+fn prebuild_operators(
+    scratch_set: &Arc<RuleSet>,
+    idx: usize,
+    rule: &Rule,
+    s: &State,
+    ops: &mut FxHashMap<(usize, usize), Box<dyn Operator>>,
+) {
+    let written: Vec<(String, bool)> = tx_writes(rule).collect();
+    let fresh = |name: &str| {
+        !written.iter().any(|(w, fixed)| {
+            if *fixed {
+                w == name
+            } else {
+                name.starts_with(w.as_str())
+            }
+        })
+    };
+    for (depth, link) in rule.links().enumerate() {
+        let OpKind::Dynamic(m) = &link.op.kind else {
+            continue;
+        };
+        // A numeric comparison is not built at runtime either.
+        if crate::operators::number::comparison(&link.op.name).is_some() {
+            continue;
+        }
+        let known = m.refs().all(|(var, sel)| {
+            tx_name(var, sel).is_some_and(|n| s.known(n) && (depth == 0 || fresh(n)))
+        });
+        if !known {
+            continue;
+        }
+        let tx = scratch(scratch_set, s);
+        let arg = m.expand_string(&tx.data, &crate::transaction::eval::rule_info(rule));
+        let env = crate::operators::OperatorEnv {
+            base_dir: link.file.parent().unwrap_or(std::path::Path::new(".")),
+            geo_db: None,
+        };
+        if let Ok(op) = crate::operators::build(&link.op.name, &arg, &env) {
+            ops.insert((idx, depth), op);
+        }
+    }
 }
 
 /// A transaction of the scratch rule set holding the known variables of `s`.
@@ -651,6 +708,30 @@ SecRule &TX:max_num_args "@eq 1" "id:2,phase:2,pass,nolog,chain"
         assert!(s.folding.outcome(idx(&s, 2)).is_none());
         assert_eq!(ids(&s, "/?a=1&b=2"), vec![1, 2]);
         assert_eq!(ids(&s, "/?a=1"), vec![1]);
+    }
+
+    #[test]
+    fn operators_reading_known_settings_are_built_at_load() {
+        let s = set(r#"
+SecAction "id:1,phase:1,pass,nolog,setvar:tx.allowed=GET HEAD"
+SecRule REQUEST_METHOD "!@within %{tx.allowed}" "id:2,phase:1,pass,nolog"
+SecRule ARGS:m "@rx ^\w+$" "id:3,phase:1,pass,nolog,capture,setvar:tx.allowed=%{TX.0}"
+SecRule REQUEST_METHOD "!@within %{tx.allowed}" "id:4,phase:1,pass,nolog"
+"#);
+        assert!(s.folding.operator(idx(&s, 2), 0).is_some());
+        assert!(
+            s.folding.operator(idx(&s, 4), 0).is_none(),
+            "rule 3 may change it"
+        );
+        let method = |m: &str, uri: &str| {
+            let mut tx = s.transaction();
+            tx.process_uri(uri.as_bytes(), m, "HTTP/1.1");
+            tx.process_request_headers();
+            tx.matched_rules().iter().map(|m| m.id).collect::<Vec<_>>()
+        };
+        assert_eq!(method("GET", "/"), vec![1]);
+        assert_eq!(method("PUT", "/"), vec![1, 2, 4]);
+        assert_eq!(method("PUT", "/?m=PUT"), vec![1, 2, 3]);
     }
 
     #[test]

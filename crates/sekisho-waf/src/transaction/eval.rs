@@ -220,7 +220,12 @@ impl Transaction {
                 }
                 Some(Outcome::Always(hit)) => !self.is_removed(rule) && self.replay(rule, hit),
                 None => {
-                    !self.is_removed(rule) && self.may_match(&rules, *idx) && self.eval_rule(rule)
+                    self.evaluating = *idx;
+                    let matched = !self.is_removed(rule)
+                        && self.may_match(&rules, *idx)
+                        && self.eval_rule(rule);
+                    self.evaluating = usize::MAX;
+                    matched
                 }
             };
             if !matched {
@@ -515,6 +520,8 @@ impl Transaction {
             caches,
             removed_targets,
             rules,
+            folding_holds,
+            evaluating,
             ..
         } = self;
         let chains = &rules.chains;
@@ -568,6 +575,14 @@ impl Transaction {
         // variables it reads do not change while the link's values are tested), and kept.
         // A numeric comparison needs no building: its argument is just a number.
         let mut compare = None;
+        // Built at load when its macros read only known settings (see `fold.rs`).
+        let prebuilt = match &link.op.kind {
+            OpKind::Dynamic(_) if *folding_holds => starter
+                .links()
+                .position(|l| std::ptr::eq(l, link))
+                .and_then(|depth| rules.folding.operator(*evaluating, depth)),
+            _ => None,
+        };
         let dynamic = match &link.op.kind {
             OpKind::Dynamic(m)
                 if !values.is_empty() && number::comparison(&link.op.name).is_some() =>
@@ -578,6 +593,7 @@ impl Transaction {
                 });
                 None
             }
+            OpKind::Dynamic(_) if !values.is_empty() && prebuilt.is_some() => None,
             OpKind::Dynamic(m) if !values.is_empty() => {
                 let key = (link.op.name.clone(), m.expand_string(data, &info));
                 if !caches.operators.contains_key(&key) {
@@ -627,7 +643,7 @@ impl Transaction {
                     }
                 }
                 for c in &candidates {
-                    let op = Dyn(dynamic.as_ref(), compare.as_ref());
+                    let op = Dyn(dynamic.as_ref(), compare.as_ref(), prebuilt);
                     if let Some(h) = run_op(link, c, caches, want_captures, v, op) {
                         hits.push(h);
                     }
@@ -642,7 +658,7 @@ impl Transaction {
             if is_starter && !crate::prefilter::must_test(&caches.prefilter, v, transformed) {
                 continue;
             }
-            let op = Dyn(dynamic.as_ref(), compare.as_ref());
+            let op = Dyn(dynamic.as_ref(), compare.as_ref(), prebuilt);
             if let Some(h) = run_op(link, transformed, caches, want_captures, v, op) {
                 hits.push(h);
             }
@@ -765,7 +781,11 @@ fn store(d: &mut TxData, s: Store) -> &mut VarStore {
 /// The operator of a link whose argument holds macros: its key among the transaction's
 /// built operators, or a numeric comparison made on the spot.
 #[derive(Clone, Copy)]
-struct Dyn<'a>(Option<&'a (String, String)>, Option<&'a number::Compare>);
+struct Dyn<'a>(
+    Option<&'a (String, String)>,
+    Option<&'a number::Compare>,
+    Option<&'a dyn crate::operators::Operator>,
+);
 
 /// Runs the link's operator on one (transformed) value.
 fn run_op(
@@ -783,8 +803,9 @@ fn run_op(
         OpKind::Never => false,
         OpKind::Static(op) => op.matches(input, &mut caches.out),
         OpKind::Dynamic(_) => match dynamic {
-            Dyn(_, Some(cmp)) => cmp.matches(input, &mut caches.out),
-            Dyn(key, None) => caches.operators.get(key?)?.matches(input, &mut caches.out),
+            Dyn(_, _, Some(op)) => op.matches(input, &mut caches.out),
+            Dyn(_, Some(cmp), None) => cmp.matches(input, &mut caches.out),
+            Dyn(key, None, None) => caches.operators.get(key?)?.matches(input, &mut caches.out),
         },
     };
     if matched == link.op.negated {

@@ -102,6 +102,8 @@ pub struct Transaction {
     /// Whether what the rule set decided at load still holds: no rule it relies on was
     /// removed at runtime (see `fold.rs`).
     pub(crate) folding_holds: bool,
+    /// The index of the rule being evaluated by the phase loop (`usize::MAX` otherwise).
+    pub(crate) evaluating: usize,
     pub(crate) request_body_limit_hit: bool,
 }
 
@@ -181,6 +183,7 @@ impl Transaction {
             last_phase: 0,
             request_body_limit_hit: false,
             folding_holds: true,
+            evaluating: usize::MAX,
         }
     }
 
