@@ -25,7 +25,8 @@
 //! not searched: their rules run in full.
 //!
 //! A rule takes part only when skipping it is sound: its first link's operator is built at
-//! load (no macros), is not negated, and has a literal set; and its variables hold request
+//! load (no macros), is not negated, and has a literal set (not one of many lone letters and
+//! digits, which nearly every value holds); and its variables hold request
 //! or response data, which no rule can change within a phase (never `TX`, `MATCHED_VARS`,
 //! counts `&VAR`, …). A `multiMatch` rule, which tests each value after every transformation
 //! of its list, is searched for in the values its list leaves unchanged (they hold none of
