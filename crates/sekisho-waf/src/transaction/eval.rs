@@ -779,7 +779,8 @@ fn store(d: &mut TxData, s: Store) -> &mut VarStore {
 }
 
 /// The operator of a link whose argument holds macros: its key among the transaction's
-/// built operators, or a numeric comparison made on the spot.
+/// built operators, a numeric comparison made on the spot, or the operator built at load
+/// (when the macros read only known settings).
 #[derive(Clone, Copy)]
 struct Dyn<'a>(
     Option<&'a (String, String)>,
