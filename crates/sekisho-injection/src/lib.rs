@@ -22,3 +22,20 @@ pub fn detect_sqli(input: &[u8]) -> Option<String> {
 pub fn detect_xss(input: &[u8]) -> bool {
     xss::detect(input)
 }
+
+/// Calls `f` with every string of up to `max_len` bytes over `alphabet` (for the tests that
+/// check a shortcut against the full detector).
+#[cfg(test)]
+fn each_string(alphabet: &[u8], max_len: u32, mut f: impl FnMut(&[u8])) {
+    let mut input = Vec::new();
+    for n in 0..=max_len {
+        for mut i in 0..alphabet.len().pow(n) {
+            input.clear();
+            for _ in 0..n {
+                input.extend(alphabet.get(i % alphabet.len()));
+                i /= alphabet.len();
+            }
+            f(&input);
+        }
+    }
+}

@@ -372,12 +372,11 @@ fn tx_name(var: Var, sel: &KeySel) -> Option<&str> {
     }
 }
 
-/// Whether the rule's condition reads only `TX` variables known in `s` (and none the rule
-/// itself writes before a later link reads it), and the rule does nothing the analysis
-/// does not follow (captures, `ctl`).
-fn condition_is_known(rule: &Rule, s: &State) -> bool {
+/// Whether a `TX` name is one the rule's own `setvar`s never write (a later link then reads
+/// what the rule found, not what it wrote).
+fn not_written_by(rule: &Rule) -> impl Fn(&str) -> bool {
     let written: Vec<(String, bool)> = tx_writes(rule).collect();
-    let fresh = |name: &str| {
+    move |name: &str| {
         !written.iter().any(|(w, fixed)| {
             if *fixed {
                 w == name
@@ -385,7 +384,14 @@ fn condition_is_known(rule: &Rule, s: &State) -> bool {
                 name.starts_with(w.as_str())
             }
         })
-    };
+    }
+}
+
+/// Whether the rule's condition reads only `TX` variables known in `s` (and none the rule
+/// itself writes before a later link reads it), and the rule does nothing the analysis
+/// does not follow (captures, `ctl`).
+fn condition_is_known(rule: &Rule, s: &State) -> bool {
+    let fresh = not_written_by(rule);
     rule.links()
         .enumerate()
         .all(|(k, link)| link_is_known(link, |name| s.known(name) && (k == 0 || fresh(name))))
@@ -431,16 +437,7 @@ fn prebuild_operators(
     s: &State,
     ops: &mut FxHashMap<(usize, usize), Box<dyn Operator>>,
 ) {
-    let written: Vec<(String, bool)> = tx_writes(rule).collect();
-    let fresh = |name: &str| {
-        !written.iter().any(|(w, fixed)| {
-            if *fixed {
-                w == name
-            } else {
-                name.starts_with(w.as_str())
-            }
-        })
-    };
+    let fresh = not_written_by(rule);
     for (depth, link) in rule.links().enumerate() {
         let OpKind::Dynamic(m) = &link.op.kind else {
             continue;
