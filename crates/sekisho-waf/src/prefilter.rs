@@ -47,6 +47,7 @@ use crate::transaction::eval::{transformed_with, UNCHANGED_SCAN};
 use crate::transaction::Caches;
 use crate::variables::{self, RuleInfo, Var, VarValue};
 use aho_corasick::automaton::Automaton as _;
+use aho_corasick::automaton::StateID;
 use aho_corasick::dfa::DFA;
 use aho_corasick::{Anchored, MatchKind, StartKind};
 use rustc_hash::FxHashMap;
@@ -55,8 +56,9 @@ use std::sync::Arc;
 /// Groups per unit: a value's groups are one bit each of a `u64`.
 const UNIT_GROUPS: usize = 64;
 
-/// Literals are searched for by at most their first this many bytes, and a longer one is
-/// then compared whole where its beginning was found. Searching for whole literals would make
+/// Literals are searched for by at most their first this many bytes (more when many share
+/// them: [`split_crowded`]), and a longer one is then compared whole where its beginning was
+/// found. Searching for whole literals would make
 /// the DFA much larger: a process that loads the CRS peaks at 90 MB with literals uncut,
 /// 36 MB with them cut here.
 const LITERAL_CUT: usize = 6;
@@ -275,6 +277,8 @@ struct Scratch {
     /// owners are visited once per value, however often it occurs there.
     found: Vec<u32>,
     search_no: u32,
+    /// Where a search met match states (see [`each_match`]).
+    ends: Vec<(usize, StateID)>,
 }
 
 /// A distinct value after transformation, as a unit's search sees it.
@@ -418,6 +422,40 @@ fn literals_of(rule: &Rule) -> Option<Vec<Vec<u8>>> {
     (common <= 8 && lits.iter().all(|l| !l.is_empty())).then_some(lits)
 }
 
+/// A searched beginning shared by more whole literals than this is searched for longer.
+const CROWDED: usize = 16;
+
+/// The longest a crowded beginning grows to.
+const CROWDED_CUT: usize = 4 * LITERAL_CUT;
+
+/// Searches the whole literals of a crowded beginning by longer ones. Each occurrence of a
+/// beginning compares every whole literal it begins with the text there: the CRS has 96
+/// that begin `<title` (web shell page titles), and every HTML page holds `<title`.
+fn split_crowded(literals: FxHashMap<Vec<u8>, Wholes>) -> FxHashMap<Vec<u8>, Wholes> {
+    let mut out: FxHashMap<Vec<u8>, Wholes> = FxHashMap::default();
+    let mut todo: Vec<(usize, Vec<u8>, Wholes)> = literals
+        .into_iter()
+        .map(|(cut, full)| (LITERAL_CUT, cut, full))
+        .collect();
+    while let Some((cut, begin, full)) = todo.pop() {
+        if full.len() <= CROWDED || cut >= CROWDED_CUT {
+            out.entry(begin).or_default().extend(full);
+            continue;
+        }
+        let longer = cut * 2;
+        let mut split: FxHashMap<Vec<u8>, Wholes> = FxHashMap::default();
+        for (l, o) in full {
+            let begin = l.get(..longer).unwrap_or(&l).to_vec();
+            split.entry(begin).or_default().insert(l, o);
+        }
+        todo.extend(split.into_iter().map(|(b, f)| (longer, b, f)));
+    }
+    out
+}
+
+/// Whole literal → the rules that need it.
+type Wholes = FxHashMap<Vec<u8>, Owners>;
+
 /// A unit being built.
 #[derive(Default)]
 struct Pending {
@@ -425,7 +463,7 @@ struct Pending {
     /// Transformation list (with [`MULTI_GROUP`] for `multiMatch` rules) → group in the unit.
     index: FxHashMap<u64, u8>,
     /// Searched beginning → whole literal → the rules that need it.
-    literals: FxHashMap<Vec<u8>, FxHashMap<Vec<u8>, Owners>>,
+    literals: FxHashMap<Vec<u8>, Wholes>,
     bytes: FxHashMap<u8, Owners>,
     slots: Vec<Vec<u32>>,
     n_slots: u32,
@@ -435,10 +473,11 @@ struct Pending {
 
 impl Pending {
     fn build(self) -> Result<Unit, String> {
-        let mut lits = Vec::with_capacity(self.literals.len());
-        let mut owners = Vec::with_capacity(self.literals.len());
+        let literals = split_crowded(self.literals);
+        let mut lits = Vec::with_capacity(literals.len());
+        let mut owners = Vec::with_capacity(literals.len());
         let mut whole = Vec::new();
-        for (cut, full) in self.literals {
+        for (cut, full) in literals {
             lits.push(cut);
             let start = whole.len();
             whole.extend(full.into_iter().map(|(l, o)| (l.into_boxed_slice(), o)));
@@ -709,6 +748,7 @@ impl Unit {
             mut reported,
             mut found,
             mut search_no,
+            mut ends,
         } = std::mem::take(&mut caches.prefilter.scratch);
         inputs.clear();
         seen.clear();
@@ -788,6 +828,7 @@ impl Unit {
                 reported,
                 found,
                 search_no,
+                ends,
             };
             return;
         };
@@ -876,7 +917,7 @@ impl Unit {
                 found.fill(0);
                 search_no = 1;
             }
-            each_match(ac, bytes, |p, start, len| {
+            each_match(ac, bytes, &mut ends, |p, start, len| {
                 match reported.get(p) {
                     Some(&r) if r != search_no => {}
                     _ => return,
@@ -917,22 +958,33 @@ impl Unit {
             reported,
             found,
             search_no,
+            ends,
         };
     }
 }
 
 /// Calls `f(pattern, start, length)` for every occurrence of every literal in `bytes`
-/// (overlapping ones too). The DFA is walked byte by byte: an iterator of overlapping
-/// matches spent more on its bookkeeping than on the transitions.
-fn each_match(dfa: &DFA, bytes: &[u8], mut f: impl FnMut(usize, usize, usize)) {
+/// (overlapping ones too). The DFA is walked byte by byte, and the match states met are
+/// kept in `ends` and reported after the walk: an iterator of overlapping matches spent more
+/// on its bookkeeping than on the transitions, and a walk that reports as it goes keeps
+/// fewer of its own values in registers.
+fn each_match(
+    dfa: &DFA,
+    bytes: &[u8],
+    ends: &mut Vec<(usize, StateID)>,
+    mut f: impl FnMut(usize, usize, usize),
+) {
     let Ok(mut sid) = dfa.start_state(Anchored::No) else {
         return;
     };
+    ends.clear();
     for (end, &b) in bytes.iter().enumerate() {
         sid = dfa.next_state(Anchored::No, sid, b);
-        if !dfa.is_match(sid) {
-            continue;
+        if dfa.is_match(sid) {
+            ends.push((end, sid));
         }
+    }
+    for &(end, sid) in ends.iter() {
         for k in 0..dfa.match_len(sid) {
             let pid = dfa.match_pattern(sid, k);
             let len = dfa.pattern_len(pid);
