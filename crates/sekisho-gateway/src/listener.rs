@@ -171,17 +171,14 @@ async fn serve(
     let h2 = match tls_info.as_ref().map(|t| t.alpn.as_str()) {
         Some("h2") => true,
         Some("http/1.1") => false,
-        _ => {
-            let mut drain = shared.drain_tx.subscribe();
-            tokio::select! {
-                r = tokio::time::timeout(server.header_read_timeout, io.sniff_h2()) => match r {
-                    Ok(Ok(h2)) => h2,
-                    _ => return,
-                },
-                // Nothing asked yet: a draining gateway just closes the connection.
-                () = draining(&mut drain) => return,
-            }
-        }
+        // A connection accepted before a drain began is served even if the drain begins
+        // now: its client may have sent its request already, and closing a socket with
+        // unread bytes resets it (the client sees its request fail, not a closed idle
+        // connection it could retry).
+        _ => match tokio::time::timeout(server.header_read_timeout, io.sniff_h2()).await {
+            Ok(Ok(h2)) => h2,
+            _ => return,
+        },
     };
     let conn = Arc::new(ConnInfo {
         shared: Arc::clone(&shared),
@@ -218,7 +215,7 @@ async fn serve(
             .timer(TokioTimer::new())
             .max_header_list_size(u32::try_from(max_header_bytes).unwrap_or(u32::MAX))
             .serve_connection(io, service);
-        until_done(connection, &shared, None).await
+        until_done(connection, &shared, &meter, None).await
     } else {
         // No header read timeout of hyper's (a timer per request): `HeadTimer` is one per
         // connection.
@@ -232,7 +229,7 @@ async fn serve(
             .writev(false)
             .serve_connection(io, service);
         let timer = HeadTimer::new(header_read_timeout, &conn.idle);
-        until_done(connection, &shared, Some(timer)).await
+        until_done(connection, &shared, &meter, Some(timer)).await
     };
     if let Err(e) = result {
         parse_error_event(&shared, &conn, &e, &meter);
@@ -272,24 +269,40 @@ where
 }
 
 /// Serves a connection to its end; once the gateway drains, asks it to finish gracefully
-/// (HTTP/1: the request in flight, then close; HTTP/2: GOAWAY). An HTTP/1 connection is
-/// closed when its `timer` finds it overdue.
+/// (HTTP/1: the request in flight, then close; HTTP/2: GOAWAY). A connection that has not
+/// yet had a request is asked once its first one arrives: hyper closes an idle connection
+/// at once, and the first request's bytes may be on their way (its client could not know
+/// to retry it). An HTTP/1 connection is closed when its `timer` finds it overdue.
 async fn until_done<C: Graceful>(
     connection: C,
     shared: &Shared,
+    meter: &Meter,
     mut timer: Option<HeadTimer<'_>>,
 ) -> hyper::Result<()> {
     tokio::pin!(connection);
     let mut drain = DrainWatch::new(shared);
+    let mut finish = false;
     std::future::poll_fn(|cx| {
         if drain.begins(cx) {
+            finish = true;
+        }
+        if finish && meter.requests() > 0 {
+            finish = false;
             connection.as_mut().graceful();
         }
         if timer.as_mut().is_some_and(|t| t.overdue(cx)) {
             // Closed without an answer, as hyper's own header read timeout does.
             return Poll::Ready(Ok(()));
         }
-        connection.as_mut().poll(cx)
+        let polled = connection.as_mut().poll(cx);
+        if polled.is_pending() && finish && meter.requests() > 0 {
+            // The first request arrived during this poll: ask now, and be polled again for
+            // hyper to act on it (it may have answered already and be waiting to read).
+            finish = false;
+            connection.as_mut().graceful();
+            cx.waker().wake_by_ref();
+        }
+        polled
     })
     .await
 }
@@ -613,6 +626,11 @@ impl Meter {
     /// A request head went to the pipeline: what follows belongs to the next one.
     fn mark(&self) {
         self.marks.fetch_add(1, Ordering::Release);
+    }
+
+    /// How many requests went to the pipeline.
+    fn requests(&self) -> u64 {
+        self.marks.load(Ordering::Acquire)
     }
 
     /// The reader's last tally (once the connection has ended).

@@ -412,6 +412,35 @@ async fn drain_closes_keep_alive_connection_after_its_response() {
     assert_eq!(left, 0);
 }
 
+/// A connection accepted before the drain gets its first request answered even when the
+/// request arrives after the drain began: closing it unread would reset a request its client
+/// had every reason to send (seen as failed requests during binary upgrades under load).
+#[tokio::test]
+async fn drain_answers_the_first_request_of_a_connection_accepted_before_it() {
+    let a = Backend::start("a").await;
+    let gw = Gw::start(&simple(&[&a], "")).await;
+    let mut s = TcpStream::connect(gw.addr).await.unwrap();
+    assert!(eventually(1, || gw.gw.open_connections() == 1).await);
+    let late = async {
+        // The drain below begins meanwhile.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        s.write_all(b"GET /late HTTP/1.1\r\nHost: h\r\n\r\n")
+            .await
+            .unwrap();
+        let mut out = Vec::new();
+        tokio::time::timeout(Duration::from_secs(3), s.read_to_end(&mut out))
+            .await
+            .unwrap()
+            .unwrap();
+        String::from_utf8_lossy(&out).to_ascii_lowercase()
+    };
+    let (resp, left) = tokio::join!(late, gw.gw.shutdown(Duration::from_secs(3)));
+    assert!(resp.starts_with("http/1.1 200"), "{resp}");
+    assert!(resp.contains("\r\nconnection: close\r\n"), "{resp}");
+    assert!(resp.ends_with("\r\n\r\na"), "{resp}");
+    assert_eq!(left, 0);
+}
+
 #[tokio::test]
 async fn drain_does_not_wait_for_idle_connections() {
     let a = Backend::start("a").await;
