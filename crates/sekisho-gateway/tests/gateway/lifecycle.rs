@@ -396,20 +396,29 @@ async fn drain_closes_keep_alive_connection_after_its_response() {
         .await
         .unwrap();
     assert!(eventually(2, || a.count() == 2).await);
-    let read = async {
-        let mut out = Vec::new();
-        tokio::time::timeout(Duration::from_secs(3), s.read_to_end(&mut out))
-            .await
-            .unwrap()
-            .unwrap();
-        String::from_utf8_lossy(&out).to_ascii_lowercase()
-    };
-    let (second, left) = tokio::join!(read, gw.gw.shutdown(Duration::from_secs(3)));
-    // Answered in full, told to close, then closed (read_to_end returned).
-    assert!(second.starts_with("http/1.1 200"), "{second}");
-    assert!(second.contains("\r\nconnection: close\r\n"), "{second}");
-    assert!(second.ends_with("\r\n\r\na"), "{second}");
+    let (second, left) = tokio::join!(
+        read_to_close(&mut s),
+        gw.gw.shutdown(Duration::from_secs(3))
+    );
+    assert_answered_then_closed(&second);
     assert_eq!(left, 0);
+}
+
+/// Everything the gateway sends until it closes the connection, lower-cased.
+async fn read_to_close(s: &mut TcpStream) -> String {
+    let mut out = Vec::new();
+    tokio::time::timeout(Duration::from_secs(3), s.read_to_end(&mut out))
+        .await
+        .unwrap()
+        .unwrap();
+    String::from_utf8_lossy(&out).to_ascii_lowercase()
+}
+
+/// Answered in full (backend `a`'s body), told to close, then closed.
+fn assert_answered_then_closed(resp: &str) {
+    assert!(resp.starts_with("http/1.1 200"), "{resp}");
+    assert!(resp.contains("\r\nconnection: close\r\n"), "{resp}");
+    assert!(resp.ends_with("\r\n\r\na"), "{resp}");
 }
 
 /// A connection accepted before the drain gets its first request answered even when the
@@ -427,17 +436,10 @@ async fn drain_answers_the_first_request_of_a_connection_accepted_before_it() {
         s.write_all(b"GET /late HTTP/1.1\r\nHost: h\r\n\r\n")
             .await
             .unwrap();
-        let mut out = Vec::new();
-        tokio::time::timeout(Duration::from_secs(3), s.read_to_end(&mut out))
-            .await
-            .unwrap()
-            .unwrap();
-        String::from_utf8_lossy(&out).to_ascii_lowercase()
+        read_to_close(&mut s).await
     };
     let (resp, left) = tokio::join!(late, gw.gw.shutdown(Duration::from_secs(3)));
-    assert!(resp.starts_with("http/1.1 200"), "{resp}");
-    assert!(resp.contains("\r\nconnection: close\r\n"), "{resp}");
-    assert!(resp.ends_with("\r\n\r\na"), "{resp}");
+    assert_answered_then_closed(&resp);
     assert_eq!(left, 0);
 }
 
