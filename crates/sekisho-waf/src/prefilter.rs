@@ -1070,6 +1070,17 @@ mod tests {
             .may_match(idx, &s.chains, &tx.data, &mut tx.caches)
     }
 
+    /// Which rules each unit's search let through, one bit per slot.
+    fn let_through(set: &Arc<RuleSet>, uri: &str) -> Vec<Vec<u64>> {
+        let tx = run(set, uri);
+        tx.caches
+            .prefilter
+            .units
+            .iter()
+            .map(|u| u.hit.clone())
+            .collect()
+    }
+
     fn matched(set: &Arc<RuleSet>, uri: &str) -> Vec<u64> {
         run(set, uri).matched_rules().iter().map(|m| m.id).collect()
     }
@@ -1214,18 +1225,35 @@ SecRule ARGS "@pm informatics" "id:4,phase:2,pass,t:none"
             vec![3, 4]
         );
         // Which rules the search let through, one bit each (rules 1-4: bits 0-3).
-        let through = |uri: &str| {
-            let tx = run(&s, uri);
-            tx.caches
-                .prefilter
-                .units
-                .iter()
-                .map(|u| u.hit.clone())
-                .collect::<Vec<_>>()
-        };
+        let through = |uri: &str| let_through(&s, uri);
         // The beginning alone lets neither rule through.
         assert_eq!(through("/?a=informat_x"), vec![vec![0]]);
         assert_eq!(through("/?a=informatics"), vec![vec![0b1000]]);
+    }
+
+    /// More than `CROWDED` literals sharing a beginning are searched for by longer ones: the
+    /// beginning alone lets no rule through, any of the literals still does.
+    #[test]
+    fn crowded_beginnings_are_searched_longer() {
+        let titles: Vec<String> = (0..40)
+            .map(|i| format!("<title>shell_number_{i:02}"))
+            .collect();
+        let s = set(&format!(
+            "SecRule ARGS \"@pm {}\" \"id:1,phase:2,pass,t:none\"\n\
+             SecRule ARGS \"@pm <title>\" \"id:2,phase:2,pass,t:none\"\n",
+            titles.join(" ")
+        ));
+        assert_eq!(matched(&s, "/?a=%3Ctitle%3EShop"), vec![2]);
+        assert_eq!(matched(&s, "/?a=x%3CTITLE%3Eshell_number_17y"), vec![1, 2]);
+        assert_eq!(matched(&s, "/?a=%3Ctitle%3Eshell_number_4"), vec![2]);
+        let through = |uri: &str| let_through(&s, uri);
+        assert_eq!(through("/?a=%3Ctitle%3Eshell_number_4"), vec![vec![0b10]]);
+        let unit = s.prefilter.units.first().expect("one unit");
+        let begins = unit.owners.iter().map(|r| r.len()).max().unwrap_or(0);
+        assert!(
+            begins <= super::CROWDED,
+            "{begins} literals share a searched beginning"
+        );
     }
 
     /// A value too large to search lets its rules through: they still see everything.
