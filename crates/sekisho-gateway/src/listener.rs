@@ -215,7 +215,8 @@ async fn serve(
             .timer(TokioTimer::new())
             .max_header_list_size(u32::try_from(max_header_bytes).unwrap_or(u32::MAX))
             .serve_connection(io, service);
-        until_done(connection, &shared, &meter, None).await
+        // HTTP/2's GOAWAY names the last stream served: a client retries the later ones.
+        until_done(connection, &shared, None, None).await
     } else {
         // No header read timeout of hyper's (a timer per request): `HeadTimer` is one per
         // connection.
@@ -229,7 +230,7 @@ async fn serve(
             .writev(false)
             .serve_connection(io, service);
         let timer = HeadTimer::new(header_read_timeout, &conn.idle);
-        until_done(connection, &shared, &meter, Some(timer)).await
+        until_done(connection, &shared, Some(&meter), Some(timer)).await
     };
     if let Err(e) = result {
         parse_error_event(&shared, &conn, &e, &meter);
@@ -269,24 +270,26 @@ where
 }
 
 /// Serves a connection to its end; once the gateway drains, asks it to finish gracefully
-/// (HTTP/1: the request in flight, then close; HTTP/2: GOAWAY). A connection that has not
-/// yet had a request is asked once its first one arrives: hyper closes an idle connection
-/// at once, and the first request's bytes may be on their way (its client could not know
-/// to retry it). An HTTP/1 connection is closed when its `timer` finds it overdue.
+/// (HTTP/1: the request in flight, then close; HTTP/2: GOAWAY). An HTTP/1 connection that
+/// has not yet had a request (its `meter` counts none) is asked once its first one arrives:
+/// hyper closes an idle connection at once, and the first request's bytes may be on their
+/// way (its client could not know to retry it). An HTTP/1 connection is closed when its
+/// `timer` finds it overdue.
 async fn until_done<C: Graceful>(
     connection: C,
     shared: &Shared,
-    meter: &Meter,
+    meter: Option<&Meter>,
     mut timer: Option<HeadTimer<'_>>,
 ) -> hyper::Result<()> {
     tokio::pin!(connection);
     let mut drain = DrainWatch::new(shared);
     let mut finish = false;
+    let asked = || meter.is_none_or(|m| m.requests() > 0);
     std::future::poll_fn(|cx| {
         if drain.begins(cx) {
             finish = true;
         }
-        if finish && meter.requests() > 0 {
+        if finish && asked() {
             finish = false;
             connection.as_mut().graceful();
         }
@@ -295,7 +298,7 @@ async fn until_done<C: Graceful>(
             return Poll::Ready(Ok(()));
         }
         let polled = connection.as_mut().poll(cx);
-        if polled.is_pending() && finish && meter.requests() > 0 {
+        if polled.is_pending() && finish && asked() {
             // The first request arrived during this poll: ask now, and be polled again for
             // hyper to act on it (it may have answered already and be waiting to read).
             finish = false;
