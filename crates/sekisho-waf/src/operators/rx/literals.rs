@@ -9,9 +9,10 @@
 //!   `[Aa]`, read as `a`): if the pattern matches `s`, the lower-cased reading matches
 //!   `lower(s)`, which therefore contains a literal of the set;
 //! - a literal needs itself; a small class needs one of its bytes; a repetition needs what its
-//!   body needs if it repeats at least once; an alternation needs the union of its branches;
-//!   a concatenation needs what any one of its parts needs, or the joined strings of a stretch
-//!   of parts that each match only a few strings (`(?:get|head)\s` → `get\t`, `head `, …);
+//!   body needs if it repeats at least once, and two of the strings its body matches side by
+//!   side if at least twice (`\.{2,3}` needs `..`); an alternation needs the union of its
+//!   branches; a concatenation needs what any one of its parts needs, or the joined strings of
+//!   a stretch of parts that each match only a few strings (`(?:get|head)\s` → `get\t`, …);
 //! - a stretch goes on across an optional part that needs something when it is not empty: a
 //!   match either leaves the part empty (and holds the joined strings) or holds what the part
 //!   needs. CRS writes obfuscation-tolerant words so (`b["')\[\\]*a["')\[\\]*s…`): they
@@ -92,6 +93,21 @@ fn info(h: &Hir) -> Info {
         HirKind::Capture(c) => info(&c.sub),
         HirKind::Repetition(r) => {
             let sub = info(&r.sub);
+            let (need, nonempty) = if r.min >= 1 {
+                // A part repeated at least twice holds its strings side by side: `\.{2,3}`
+                // needs `..`, which far fewer values hold than `.`.
+                let mut need = sub.need;
+                if let Some(e) = sub.exact.as_ref().filter(|_| r.min >= 2) {
+                    let mut side_by_side = Some(e.clone());
+                    for _ in 1..r.min.min(MAX_LEN as u32) {
+                        side_by_side = side_by_side.and_then(|s| join_cut(&s, e));
+                    }
+                    consider(&mut need, side_by_side);
+                }
+                (need, None)
+            } else {
+                (None, sub.need)
+            };
             let exact = match (r.min, r.max) {
                 (1, Some(1)) => sub.exact,
                 (0, Some(1)) => sub.exact.map(|mut e| {
@@ -99,11 +115,6 @@ fn info(h: &Hir) -> Info {
                     e
                 }),
                 _ => None,
-            };
-            let (need, nonempty) = if r.min >= 1 {
-                (sub.need, None)
-            } else {
-                (None, sub.need)
             };
             Info {
                 exact,
@@ -129,13 +140,14 @@ fn info(h: &Hir) -> Info {
             let mut run: Option<Vec<Vec<u8>>> = Some(vec![Vec::new()]);
             // What the optional parts the stretch went across need when not empty.
             let mut across: Vec<Vec<u8>> = Vec::new();
-            let mut all_exact = true;
+            // Every string the whole concatenation matches, optional parts included.
+            let mut full: Option<Vec<Vec<u8>>> = Some(vec![Vec::new()]);
             let mut best: Option<Vec<Vec<u8>>> = None;
             for x in xs {
                 let i = info(x);
+                full = full.and_then(|f| i.exact.as_ref().and_then(|e| join(&f, e)));
                 consider(&mut best, i.need.clone());
                 if let Some(skip) = optional(&i) {
-                    all_exact = false;
                     across.extend(skip);
                     if across.len() > MAX_SET {
                         run = Some(vec![Vec::new()]);
@@ -149,7 +161,6 @@ fn info(h: &Hir) -> Info {
                             Some(j) => Some(j),
                             None => {
                                 // Too many: what was joined so far still counts alone.
-                                all_exact = false;
                                 across.clear();
                                 Some(e)
                             }
@@ -157,14 +168,13 @@ fn info(h: &Hir) -> Info {
                         consider(&mut best, union(run.clone(), Some(across.clone())));
                     }
                     None => {
-                        all_exact = false;
                         run = Some(vec![Vec::new()]);
                         across.clear();
                     }
                 }
             }
             Info {
-                exact: if all_exact { run } else { None },
+                exact: full,
                 need: best,
                 nonempty: None,
             }
@@ -216,6 +226,21 @@ fn join(xs: &[Vec<u8>], ys: &[Vec<u8>]) -> Option<Vec<Vec<u8>>> {
     out.sort();
     out.dedup();
     Some(out)
+}
+
+/// Every `x` followed by the first two bytes of every `y` (one when two would make too
+/// many): a need, not the strings matched (`x` followed by a cut `y` is still in the match).
+/// Two bytes of `y` keep `.` then `0x2e` from reading `.0`, which many values hold.
+fn join_cut(xs: &[Vec<u8>], ys: &[Vec<u8>]) -> Option<Vec<Vec<u8>>> {
+    [2, 1].into_iter().find_map(|k| {
+        let mut cut: Vec<Vec<u8>> = ys
+            .iter()
+            .map(|y| y.iter().take(k).copied().collect())
+            .collect();
+        cut.sort();
+        cut.dedup();
+        join(xs, &cut)
+    })
 }
 
 /// Keeps `cand` if it is a usable set (no empty string) more selective than `best`.
@@ -292,6 +317,22 @@ mod tests {
     }
 
     #[test]
+    fn a_part_repeated_twice_needs_its_strings_side_by_side() {
+        assert_eq!(req("(?:^|/)\\.{2,3}/"), Some(vec!["..".into()]));
+        assert_eq!(
+            req("(?:\\.|%2e){2}"),
+            Some(vec![
+                "%2e%2".into(),
+                "%2e.".into(),
+                ".%2".into(),
+                "..".into()
+            ])
+        );
+        // A part that may match empty gives no such set: `a?{2}` may be just `a`.
+        assert_eq!(req("x(?:a?){2}"), Some(vec!["x".into()]));
+    }
+
+    #[test]
     fn patterns_that_need_nothing_have_no_set() {
         assert_eq!(req("^$"), None);
         assert_eq!(req("."), None);
@@ -318,6 +359,11 @@ mod tests {
             ("\\bexec\\b|[;|]\\s*cat", &["exec", "a;  cat", "|cat"]),
             ("(?i)\\x5cx[0-9a-f]{2}", &["\\X4F", "\\x41"]),
             ("ab{2,}c", &["abbc", "abbbbc"]),
+            ("(?:^|[/;])\\.{2,3}[/;]", &["../", "/.../", ";..;"]),
+            (
+                "(?i)(?:\\.|\\?|%2e){2,3}/",
+                &["..%2E/", "?./", "%2E%2e%2e/"],
+            ),
             (
                 "(?i)b[\"']*a\\x5c?s[\"']*h\\b",
                 &["bash", "B'A\\S\"h", "ba\\sh", "b\"ash"],
