@@ -31,8 +31,9 @@
 //! counts `&VAR`, …). A `multiMatch` rule, which tests each value after every transformation
 //! of its list, is searched for in the values its list leaves unchanged (they hold none of
 //! its trigger bytes: every stage is the value itself); any other value it reads lets it
-//! through. Transforming the values for every stage in the search cost more than the rules
-//! it skipped.
+//! through, and the rule then tests each stage of such a value for its literals before
+//! running its operator there ([`Gate`]). Transforming the values for every stage in the
+//! search cost more than the rules it skipped.
 //!
 //! A literal lets through only the rules that read the value it was found in (rules of a
 //! group share a transformation list, not their variables).
@@ -68,6 +69,110 @@ pub(crate) struct Prefilter {
     pub units: Vec<Unit>,
     /// Rule index → its slot.
     by_rule: Vec<Option<Slot>>,
+    /// Rule index → its literals, for a taking-part `multiMatch` rule (see [`Gate`]).
+    gates: FxHashMap<usize, Gate>,
+}
+
+/// A `multiMatch` rule's literals, tested on each form of a value before the rule's operator
+/// runs on it. The unit's search lets such a rule through on any value its list may change
+/// (see the module doc), and the forms its list makes of a benign value (`t:base64Decode` of
+/// a word is a few random bytes) seldom hold a literal: testing one costs a small fraction
+/// of running a large pattern.
+#[derive(Debug)]
+pub(crate) struct Gate {
+    /// The one-byte literals, both cases.
+    bytes: Bytes,
+    /// The longer ones.
+    words: Words,
+}
+
+#[derive(Debug)]
+enum Bytes {
+    None,
+    /// Up to three: found with `memchr`.
+    Few(Vec<u8>),
+    Set(ByteSet),
+}
+
+#[derive(Debug)]
+enum Words {
+    None,
+    /// One literal without letters (`..`): case does not matter, a SIMD search finds it.
+    One(memchr::memmem::Finder<'static>),
+    /// Blind to ASCII case.
+    Dfa(DFA),
+}
+
+impl Gate {
+    fn new(literals: &[Vec<u8>]) -> Result<Gate, String> {
+        let mut set = ByteSet::EMPTY;
+        let mut words = Vec::new();
+        for l in literals {
+            match l.as_slice() {
+                [b] => {
+                    set.insert(b.to_ascii_lowercase());
+                    set.insert(b.to_ascii_uppercase());
+                }
+                _ => words.push(l.as_slice()),
+            }
+        }
+        let few: Vec<u8> = set.bytes().collect();
+        let bytes = match few.len() {
+            0 => Bytes::None,
+            1..=3 => Bytes::Few(few),
+            _ => Bytes::Set(set),
+        };
+        let words = match words.as_slice() {
+            [] => Words::None,
+            [w] if !w.iter().any(u8::is_ascii_alphabetic) => {
+                Words::One(memchr::memmem::Finder::new(w).into_owned())
+            }
+            _ => Words::Dfa(
+                DFA::builder()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .start_kind(StartKind::Unanchored)
+                    .prefilter(false)
+                    .build(words)
+                    .map_err(|e| format!("cannot build the prefilter: {e}"))?,
+            ),
+        };
+        Ok(Gate { bytes, words })
+    }
+
+    /// Whether `input` holds one of the literals (else the rule's operator cannot match it).
+    pub(crate) fn passes(&self, input: &[u8]) -> bool {
+        let byte = match &self.bytes {
+            Bytes::None => false,
+            Bytes::Few(b) => match b.as_slice() {
+                [a] => memchr::memchr(*a, input).is_some(),
+                [a, b] => memchr::memchr2(*a, *b, input).is_some(),
+                [a, b, c] => memchr::memchr3(*a, *b, *c, input).is_some(),
+                _ => true,
+            },
+            Bytes::Set(set) => input.iter().any(|&b| set.contains(b)),
+        };
+        byte || match &self.words {
+            Words::None => false,
+            Words::One(f) => f.find(input).is_some(),
+            Words::Dfa(dfa) => holds_any(dfa, input),
+        }
+    }
+}
+
+/// Whether `bytes` holds a literal of `dfa` (walked by hand: short values are the rule, and
+/// a search through the crate's front door costs more in setting up than in walking).
+fn holds_any(dfa: &DFA, bytes: &[u8]) -> bool {
+    let Ok(mut sid) = dfa.start_state(Anchored::No) else {
+        return true;
+    };
+    for &b in bytes {
+        sid = dfa.next_state(Anchored::No, sid, b);
+        if dfa.is_match(sid) {
+            return true;
+        }
+    }
+    false
 }
 
 /// Where a taking-part rule's findings are kept: its unit and its index there.
@@ -660,6 +765,9 @@ impl Prefilter {
                 if let Some(s) = p.slots.get_mut(usize::from(g)) {
                     s.push(slot);
                 }
+                if rule.actions.multi_match {
+                    pf.gates.insert(*idx, Gate::new(&lits)?);
+                }
                 for l in lits {
                     let owners = match l.as_slice() {
                         [b] => p.bytes.entry(b.to_ascii_lowercase()).or_default(),
@@ -687,6 +795,11 @@ impl Prefilter {
     /// The rule's slot, if it takes part.
     pub(crate) fn slot(&self, rule_idx: usize) -> Option<Slot> {
         self.by_rule.get(rule_idx).copied().flatten()
+    }
+
+    /// The literals of a taking-part `multiMatch` rule.
+    pub(crate) fn gate(&self, rule_idx: usize) -> Option<&Gate> {
+        self.gates.get(&rule_idx)
     }
 
     /// Whether rule `idx` may match: a rule that does not take part always may; the first
@@ -1041,6 +1154,7 @@ fn add_target(targets: &mut Vec<Target>, t: &Target) {
 
 #[cfg(test)]
 mod tests {
+    use super::{Bytes, Gate, Words};
     use crate::RuleSet;
     use std::path::Path;
     use std::sync::Arc;
@@ -1126,6 +1240,51 @@ SecRule REQUEST_HEADERS "@rx (?i)proto" "id:2,phase:2,pass,multiMatch,t:none,t:u
         assert_eq!(may("/?a=%70roto"), [true, true]);
         assert_eq!(matched(&s, "/?a=%70roto&b=x"), vec![1]);
         assert_eq!(matched(&s, "/?a=hello"), Vec::<u64>::new());
+    }
+
+    #[test]
+    fn multi_match_stages_are_tested_for_the_rules_literals() {
+        // Each kind of gate: one literal without letters, words blind to case, a few bytes,
+        // many bytes.
+        let gate = |lits: &[&str]| {
+            let lits: Vec<Vec<u8>> = lits.iter().map(|l| l.as_bytes().to_vec()).collect();
+            Gate::new(&lits).unwrap()
+        };
+        let dots = gate(&[".."]);
+        assert!(matches!(dots.words, Words::One(_)));
+        assert!(dots.passes(b"a/../b") && !dots.passes(b"a.b.c"));
+        let words = gate(&["while", "eval("]);
+        assert!(matches!(words.words, Words::Dfa(_)));
+        assert!(words.passes(b"x WhIlE(1)") && words.passes(b"EVAL(") && !words.passes(b"whil"));
+        let few = gate(&["[", "x"]);
+        assert!(matches!(few.bytes, Bytes::Few(_)));
+        assert!(few.passes(b"a[") && few.passes(b"X") && !few.passes(b"abc"));
+        let many = gate(&["<", ">", "'", "\""]);
+        assert!(matches!(many.bytes, Bytes::Set(_)));
+        assert!(many.passes(b"a'b") && !many.passes(b"abc"));
+
+        // A literal a later stage makes is found there; verdicts as without the prefilter.
+        let text = r#"
+SecRule ARGS "@rx (?:^|/)\.{2,3}/" "id:1,phase:2,pass,multiMatch,t:none,t:urlDecodeUni,t:removeNulls"
+SecRule ARGS "@rx (?i)while\s*\(" "id:2,phase:2,pass,multiMatch,t:none,t:base64Decode,t:lowercase"
+SecRule ARGS "@rx \[['\"]" "id:3,phase:2,pass,multiMatch,t:none,t:jsDecode"
+"#;
+        let with = set(text);
+        let all = format!("SecRuleEngine On\n{text}\n");
+        let without =
+            RuleSet::from_str(&all, Path::new("t.conf")).unwrap_or_else(|e| panic!("{e}"));
+        let without = Arc::new(without.without_prefilter());
+        for (uri, want) in [
+            ("/?a=%2e%2e/x", vec![1]),
+            ("/?a=.%00./x", vec![1]),
+            ("/?a=d2hpbGUgKDEp", vec![2]),
+            ("/?a=x%5cx5c'", vec![]),
+            ("/?a=x%5cx5b'", vec![3]),
+            ("/?a=hello.world&b=d2hp", vec![]),
+        ] {
+            assert_eq!(matched(&with, uri), want, "{uri}");
+            assert_eq!(matched(&without, uri), want, "{uri} without the prefilter");
+        }
     }
 
     #[test]

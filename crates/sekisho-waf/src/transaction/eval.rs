@@ -623,6 +623,12 @@ impl Transaction {
                 stage_triggers.clear();
             }
         }
+        // The prefilter's literals of a `multiMatch` rule, tested on each stage of a value.
+        let gate = if is_starter && link.actions.multi_match {
+            rules.prefilter.gate(*evaluating)
+        } else {
+            None
+        };
         for v in &values {
             let raw: &[u8] = &v.value;
             if link.actions.multi_match {
@@ -642,7 +648,10 @@ impl Transaction {
                         candidates.push(Cow::Owned(n));
                     }
                 }
-                for c in &candidates {
+                for c in candidates
+                    .iter()
+                    .filter(|c| gate.is_none_or(|g| g.passes(c)))
+                {
                     let op = Dyn(dynamic.as_ref(), compare.as_ref(), prebuilt);
                     if let Some(h) = run_op(link, c, caches, want_captures, v, op) {
                         hits.push(h);
