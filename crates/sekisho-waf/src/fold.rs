@@ -222,6 +222,7 @@ pub(crate) fn analyse(
         chains: chains.to_vec(),
         spares: Spares::default(),
         files: 0,
+        tagged: Default::default(),
     });
     let mut f = Folding {
         outcome: std::iter::repeat_with(|| None).take(rules.len()).collect(),

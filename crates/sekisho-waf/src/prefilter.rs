@@ -32,8 +32,10 @@
 //! of its list, is searched for in the values its list leaves unchanged (they hold none of
 //! its trigger bytes: every stage is the value itself); any other value it reads lets it
 //! through, and the rule then tests each stage of such a value for its literals before
-//! running its operator there ([`Gate`]). Transforming the values for every stage in the
-//! search cost more than the rules it skipped.
+//! running its operator there ([`Gate`]); a value without the literals that no
+//! transformation of the list can make them of (`t:cmdLine` makes `..` only by deleting
+//! quotes between dots) is passed over untransformed. Transforming the values for every
+//! stage in the search cost more than the rules it skipped.
 //!
 //! A literal lets through only the rules that read the value it was found in (rules of a
 //! group share a transformation list, not their variables).
@@ -46,6 +48,7 @@ use crate::ruleset::{same_sel, Entry};
 use crate::transaction::data::TxData;
 use crate::transaction::eval::{transformed_with, UNCHANGED_SCAN};
 use crate::transaction::Caches;
+use crate::transformations::Makes;
 use crate::variables::{self, RuleInfo, Var, VarValue};
 use aho_corasick::automaton::Automaton as _;
 use aho_corasick::automaton::StateID;
@@ -84,6 +87,9 @@ pub(crate) struct Gate {
     bytes: Bytes,
     /// The longer ones.
     words: Words,
+    /// The bytes that let a transformation of the rule's list make one of the literals, in
+    /// either case (see [`Makes`]; [`ByteSet::ALL`] when one may make them of anything).
+    makers: ByteSet,
 }
 
 #[derive(Debug)]
@@ -104,7 +110,29 @@ enum Words {
 }
 
 impl Gate {
-    fn new(literals: &[Vec<u8>]) -> Result<Gate, String> {
+    fn new(literals: &[Vec<u8>], list: &[Makes]) -> Result<Gate, String> {
+        // Every byte of every literal, both cases.
+        let held = literals
+            .iter()
+            .fold(ByteSet::EMPTY, |set, l| set.union(ByteSet::of(l)))
+            .either_case();
+        // A transformation's `some` bytes make a literal only if the bytes it adds are in
+        // one. The bytes any transformation adds are taken as present from the start (a
+        // value's bytes only ever grow by them), whatever the order of the list.
+        let mut makers = ByteSet::EMPTY;
+        let mut added = ByteSet::EMPTY;
+        for m in list {
+            makers = makers.union(m.any);
+            if m.with.either_case().intersects(held) {
+                makers = makers.union(m.some);
+            }
+            added = added.union(m.with);
+        }
+        let makers = if added.either_case().intersects(makers.either_case()) {
+            ByteSet::ALL
+        } else {
+            makers.either_case()
+        };
         let mut set = ByteSet::EMPTY;
         let mut words = Vec::new();
         for l in literals {
@@ -137,7 +165,18 @@ impl Gate {
                     .map_err(|e| format!("cannot build the prefilter: {e}"))?,
             ),
         };
-        Ok(Gate { bytes, words })
+        Ok(Gate {
+            bytes,
+            words,
+            makers,
+        })
+    }
+
+    /// Whether no stage of the rule's list can make one of its literals from a value that
+    /// holds the bytes `present` and none of the literals: then no stage holds one either,
+    /// and the value needs no transforming.
+    pub(crate) fn nothing_made(&self, present: ByteSet) -> bool {
+        !self.makers.intersects(present)
     }
 
     /// Whether `input` holds one of the literals (else the rule's operator cannot match it).
@@ -158,6 +197,19 @@ impl Gate {
             Words::Dfa(dfa) => holds_any(dfa, input),
         }
     }
+}
+
+/// How each transformation of the rule's list may make new strings, in order.
+fn list_of(chains: &[ChainStep], rule: &Rule) -> Vec<Makes> {
+    let mut list = Vec::new();
+    let mut at = rule.chain_idx;
+    while let Some(step) = chains.get(at as usize).filter(|s| s.func.is_some()) {
+        let t = crate::transformations::TRANSFORMATIONS.get(step.func_id as usize);
+        list.push(t.map_or(Makes::any(ByteSet::ALL), |t| t.makes));
+        at = step.parent;
+    }
+    list.reverse();
+    list
 }
 
 /// Whether `bytes` holds a literal of `dfa` (walked by hand: short values are the rule, and
@@ -766,7 +818,8 @@ impl Prefilter {
                     s.push(slot);
                 }
                 if rule.actions.multi_match {
-                    pf.gates.insert(*idx, Gate::new(&lits)?);
+                    pf.gates
+                        .insert(*idx, Gate::new(&lits, &list_of(chains, rule))?);
                 }
                 for l in lits {
                     let owners = match l.as_slice() {
@@ -1154,7 +1207,7 @@ fn add_target(targets: &mut Vec<Target>, t: &Target) {
 
 #[cfg(test)]
 mod tests {
-    use super::{Bytes, Gate, Words};
+    use super::{ByteSet, Bytes, Gate, Makes, Words};
     use crate::RuleSet;
     use std::path::Path;
     use std::sync::Arc;
@@ -1248,7 +1301,7 @@ SecRule REQUEST_HEADERS "@rx (?i)proto" "id:2,phase:2,pass,multiMatch,t:none,t:u
         // many bytes.
         let gate = |lits: &[&str]| {
             let lits: Vec<Vec<u8>> = lits.iter().map(|l| l.as_bytes().to_vec()).collect();
-            Gate::new(&lits).unwrap()
+            Gate::new(&lits, &[]).unwrap()
         };
         let dots = gate(&[".."]);
         assert!(matches!(dots.words, Words::One(_)));
@@ -1260,6 +1313,16 @@ SecRule REQUEST_HEADERS "@rx (?i)proto" "id:2,phase:2,pass,multiMatch,t:none,t:u
         assert!(matches!(few.bytes, Bytes::Few(_)));
         assert!(few.passes(b"a[") && few.passes(b"X") && !few.passes(b"abc"));
         let many = gate(&["<", ">", "'", "\""]);
+        // What a list may make: `t:cmdLine` joins what it deletes quotes between, and its
+        // spaces matter only to literals that hold a space, `/` or `(`.
+        let cmd_line = crate::transformations::lookup("cmdLine").unwrap().makes;
+        let dots = Gate::new(&[b"..".to_vec()], &[cmd_line]).unwrap();
+        assert!(dots.nothing_made(ByteSet::of(b"a b;c.d")));
+        assert!(!dots.nothing_made(ByteSet::of(b"a\".d")));
+        let spaced = Gate::new(&[b"a b".to_vec()], &[cmd_line]).unwrap();
+        assert!(!spaced.nothing_made(ByteSet::of(b"a,b")));
+        let decoded = Gate::new(&[b"..".to_vec()], &[cmd_line, Makes::any(ByteSet::ALL)]).unwrap();
+        assert!(!decoded.nothing_made(ByteSet::of(b"abc")));
         assert!(matches!(many.bytes, Bytes::Set(_)));
         assert!(many.passes(b"a'b") && !many.passes(b"abc"));
 
@@ -1268,6 +1331,8 @@ SecRule REQUEST_HEADERS "@rx (?i)proto" "id:2,phase:2,pass,multiMatch,t:none,t:u
 SecRule ARGS "@rx (?:^|/)\.{2,3}/" "id:1,phase:2,pass,multiMatch,t:none,t:urlDecodeUni,t:removeNulls"
 SecRule ARGS "@rx (?i)while\s*\(" "id:2,phase:2,pass,multiMatch,t:none,t:base64Decode,t:lowercase"
 SecRule ARGS "@rx \[['\"]" "id:3,phase:2,pass,multiMatch,t:none,t:jsDecode"
+SecRule ARGS "@rx (?:^|[/;])\.{2,3}[/;]" "id:4,phase:2,pass,multiMatch,t:none,t:utf8toUnicode,t:urlDecodeUni,t:removeNulls,t:cmdLine"
+SecRule ARGS "@rx a b" "id:5,phase:2,pass,multiMatch,t:none,t:urlDecodeUni,t:cmdLine"
 "#;
         let with = set(text);
         let all = format!("SecRuleEngine On\n{text}\n");
@@ -1275,12 +1340,18 @@ SecRule ARGS "@rx \[['\"]" "id:3,phase:2,pass,multiMatch,t:none,t:jsDecode"
             RuleSet::from_str(&all, Path::new("t.conf")).unwrap_or_else(|e| panic!("{e}"));
         let without = Arc::new(without.without_prefilter());
         for (uri, want) in [
-            ("/?a=%2e%2e/x", vec![1]),
-            ("/?a=.%00./x", vec![1]),
+            ("/?a=%2e%2e/x", vec![1, 4]),
+            ("/?a=.%00./x", vec![1, 4]),
             ("/?a=d2hpbGUgKDEp", vec![2]),
             ("/?a=x%5cx5c'", vec![]),
             ("/?a=x%5cx5b'", vec![3]),
             ("/?a=hello.world&b=d2hp", vec![]),
+            // `t:cmdLine` deletes quotes, so that dots meet; turns `,` into a space.
+            ("/?a=x/.%22./y", vec![4]),
+            ("/?a=x/.^./y", vec![4]),
+            ("/?a=x/.%20./y%20a,b", vec![5]),
+            ("/?a=x/._./y&b=a%2bb", vec![5]),
+            ("/?a=A%20%20B", vec![5]),
         ] {
             assert_eq!(matched(&with, uri), want, "{uri}");
             assert_eq!(matched(&without, uri), want, "{uri} without the prefilter");

@@ -49,6 +49,9 @@ pub struct RuleSet {
     /// Buffers of finished transactions, for the next ones.
     pub(crate) spares: Spares,
     pub(crate) files: usize,
+    /// Tag → the indexes of the rules that carry it, in order: `ctl:ruleRemoveTargetByTag`
+    /// names its rules once, not every rule evaluated after it comparing its tags.
+    pub(crate) tagged: rustc_hash::FxHashMap<String, Arc<[u32]>>,
 }
 
 /// The emptied buffers of finished transactions (caches, matched-rule list: ~100 KB for the
@@ -479,8 +482,15 @@ impl Compiler {
         // Without a prefilter every rule is evaluated: slower, same verdicts.
         let prefilter =
             Prefilter::build(&rules, &phases, &self.steps, &folding).unwrap_or_default();
+        let mut tagged: rustc_hash::FxHashMap<String, Vec<u32>> = Default::default();
+        for (i, r) in (0u32..).zip(&rules) {
+            for t in r.actions.tags.iter() {
+                tagged.entry(t.clone()).or_default().push(i);
+            }
+        }
         RuleSet {
             spares: Spares::default(),
+            tagged: tagged.into_iter().map(|(t, i)| (t, i.into())).collect(),
             phases,
             prefilter,
             folding,

@@ -529,15 +529,21 @@ impl Transaction {
         let is_starter = std::ptr::eq(link, starter);
         let data: &TxData = data;
         let info = rule_info(starter);
-        let extra: Vec<&crate::actions::ctl::TargetRef> = removed_targets
-            .iter()
-            .filter(|(sel, _)| match sel {
-                RuleSel::Ids(ids) => ids.iter().any(|r| r.contains(starter.id)),
-                RuleSel::Tag(t) => starter.actions.tags.iter().any(|x| x == t),
-                RuleSel::Msg(m) => starter.actions.msg.as_ref().is_some_and(|x| &x.text == m),
-            })
-            .map(|(_, t)| t)
-            .collect();
+        let extra: Vec<&crate::actions::ctl::TargetRef> = if removed_targets.is_empty() {
+            Vec::new()
+        } else {
+            removed_targets
+                .iter()
+                .filter(|(sel, _)| match sel {
+                    RuleSel::Ids(ids) => ids.iter().any(|r| r.contains(starter.id)),
+                    RuleSel::Tagged(rules) => {
+                        u32::try_from(*evaluating).is_ok_and(|i| rules.binary_search(&i).is_ok())
+                    }
+                    RuleSel::Msg(m) => starter.actions.msg.as_ref().is_some_and(|x| &x.text == m),
+                })
+                .map(|(_, t)| t)
+                .collect()
+        };
         let mut values = variables::Values::new();
         for t in &link.targets {
             let start = values.len();
@@ -638,6 +644,12 @@ impl Transaction {
                 // Up to the first stage whose list holds a trigger byte of the value, every
                 // stage is the value itself: those transformations need not run.
                 let present = (raw.len() <= UNCHANGED_SCAN).then(|| ByteSet::of(raw));
+                // A value without the rule's literals that no stage can make them of.
+                if let (Some(g), Some(p)) = (gate, present) {
+                    if g.nothing_made(p) && !g.passes(raw) {
+                        continue;
+                    }
+                }
                 let untouched = stage_triggers
                     .iter()
                     .take_while(|t| present.is_some_and(|p| !t.triggered_by(p)))
@@ -754,9 +766,11 @@ impl Transaction {
             Ctl::RuleRemoveTargetById(ids, t) => self
                 .removed_targets
                 .push((RuleSel::Ids(ids.clone()), t.clone())),
-            Ctl::RuleRemoveTargetByTag(tag, t) => self
-                .removed_targets
-                .push((RuleSel::Tag(tag.clone()), t.clone())),
+            Ctl::RuleRemoveTargetByTag(tag, t) => {
+                let tagged = self.rules.tagged.get(tag).cloned().unwrap_or_default();
+                self.removed_targets
+                    .push((RuleSel::Tagged(tagged), t.clone()));
+            }
             Ctl::RuleRemoveTargetByMsg(msg, t) => self
                 .removed_targets
                 .push((RuleSel::Msg(msg.clone()), t.clone())),

@@ -25,7 +25,8 @@ use std::sync::Arc;
 #[derive(Debug, Clone)]
 pub(crate) enum RuleSel {
     Ids(Vec<IdRange>),
-    Tag(String),
+    /// The rules carrying a tag, by index (see `RuleSet::tagged`).
+    Tagged(Arc<[u32]>),
     Msg(String),
 }
 

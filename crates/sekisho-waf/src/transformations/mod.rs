@@ -56,6 +56,34 @@ pub struct Transformation {
     /// Bytes without which the transformation leaves a value unchanged ([`ByteSet::ALL`] when
     /// it may change any value): a value holding none of a list's bytes skips the list.
     pub triggers: ByteSet,
+    /// How it may make a string appear that its input did not hold.
+    pub makes: Makes,
+}
+
+/// How a transformation may make a string appear in its output that its input did not hold,
+/// compared blind to ASCII case (as the prefilter compares literals). A `multiMatch` rule
+/// passes over a value when no stage of its list can make one of the rule's literals.
+#[derive(Debug, Clone, Copy)]
+pub struct Makes {
+    /// Bytes whose presence lets it make any string: what it decodes, or deletes so that
+    /// their neighbours meet.
+    pub any: ByteSet,
+    /// Bytes whose presence lets it make only strings holding a byte of `with`, and add
+    /// only bytes of `with`: `t:cmdLine` turns `,` into a space and drops a space before
+    /// `/`, so a new string holds a space, a `/` or a `(`.
+    pub some: ByteSet,
+    pub with: ByteSet,
+}
+
+impl Makes {
+    /// Makes anything once one of `any` is present.
+    pub(crate) const fn any(any: ByteSet) -> Makes {
+        Makes {
+            any,
+            some: ByteSet::EMPTY,
+            with: ByteSet::EMPTY,
+        }
+    }
 }
 
 /// A transformation that may change any value.
@@ -63,14 +91,35 @@ const fn t(name: &'static str, func: TransformFn) -> Transformation {
     tt(name, func, ByteSet::ALL)
 }
 
-/// A transformation that leaves a value without any of `triggers` unchanged.
+/// A transformation that leaves a value without any of `triggers` unchanged (and may make
+/// anything of one with them).
 const fn tt(name: &'static str, func: TransformFn, triggers: ByteSet) -> Transformation {
+    tm(name, func, triggers, Makes::any(triggers))
+}
+
+/// [`tt`] for a transformation that makes less than anything of its triggers.
+const fn tm(
+    name: &'static str,
+    func: TransformFn,
+    triggers: ByteSet,
+    makes: Makes,
+) -> Transformation {
     Transformation {
         name,
         func,
         triggers,
+        makes,
     }
 }
+
+/// Makes nothing new: changes letter case, or keeps a part of the value.
+const NOTHING: Makes = Makes::any(ByteSet::EMPTY);
+/// `+` decodes to a space.
+const URL_DECODE: Makes = Makes {
+    any: ByteSet::of_list(b"%"),
+    some: ByteSet::of_list(b"+"),
+    with: ByteSet::of_list(b" "),
+};
 
 /// `isspace()` in the C locale.
 const C_SPACE: ByteSet = ByteSet::range(b'\t', b'\r').union(ByteSet::of_list(b" "));
@@ -87,10 +136,15 @@ pub static TRANSFORMATIONS: &[Transformation] = &[
     t("base64Decode", base64_decode::base64_decode),
     t("base64DecodeExt", base64_decode_ext::base64_decode_ext),
     t("base64Encode", base64_encode::base64_encode),
-    tt(
+    tm(
         "cmdLine",
         cmd_line::cmd_line,
         UPPER.union(ByteSet::of_list(b"\"'\\^,;\t\r\n ")),
+        Makes {
+            any: ByteSet::of_list(b"\"'\\^"),
+            some: ByteSet::of_list(b",;\t\r\n "),
+            with: ByteSet::of_list(b" /("),
+        },
     ),
     tt(
         "compressWhitespace",
@@ -112,7 +166,7 @@ pub static TRANSFORMATIONS: &[Transformation] = &[
     ),
     tt("jsDecode", js_decode::js_decode, BACKSLASH),
     t("length", length::length),
-    tt("lowercase", lowercase::lowercase, UPPER),
+    tm("lowercase", lowercase::lowercase, UPPER, NOTHING),
     t("md5", md5::md5),
     tt("none", none::none, ByteSet::EMPTY),
     tt("normalisePath", normalize_path::normalize_path, PATH),
@@ -158,16 +212,27 @@ pub static TRANSFORMATIONS: &[Transformation] = &[
         sql_hex_decode::sql_hex_decode,
         ByteSet::of_list(b"0"),
     ),
-    tt("trim", trim::trim, C_SPACE),
-    tt("trimLeft", trim_left::trim_left, C_SPACE),
-    tt("trimRight", trim_right::trim_right, C_SPACE),
-    tt(
+    tm("trim", trim::trim, C_SPACE, NOTHING),
+    tm("trimLeft", trim_left::trim_left, C_SPACE, NOTHING),
+    tm("trimRight", trim_right::trim_right, C_SPACE, NOTHING),
+    tm(
         "uppercase",
         uppercase::uppercase,
         ByteSet::range(b'a', b'z'),
+        NOTHING,
     ),
-    tt("urlDecode", url_decode::url_decode, PERCENT_PLUS),
-    tt("urlDecodeUni", url_decode_uni::url_decode_uni, PERCENT_PLUS),
+    tm(
+        "urlDecode",
+        url_decode::url_decode,
+        PERCENT_PLUS,
+        URL_DECODE,
+    ),
+    tm(
+        "urlDecodeUni",
+        url_decode_uni::url_decode_uni,
+        PERCENT_PLUS,
+        URL_DECODE,
+    ),
     t("urlEncode", url_encode::url_encode),
     tt(
         "utf8toUnicode",

@@ -173,3 +173,56 @@ fn values_without_trigger_bytes_are_unchanged() {
         }
     }
 }
+
+/// What a transformation says it may make (`Transformation::makes`) holds: from a value
+/// without its `any` bytes, every string of the output that the input did not hold (blind
+/// to case) holds a byte of `with`, and then the input held one of `some`. The prefilter
+/// relies on it to pass over `multiMatch` values no stage can make a literal of.
+#[test]
+fn transformations_make_only_what_they_say() {
+    use crate::byteset::ByteSet;
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    // Bytes that transformations act on, and ordinary ones.
+    let alphabet = b"aBz .,;/(\"'\\^%+2eE\t\r\n\0\xc3\xa9-*#&x5cu0";
+    let holds = |hay: &[u8], w: &[u8]| {
+        hay.to_ascii_lowercase()
+            .windows(w.len())
+            .any(|x| x == w.to_ascii_lowercase().as_slice())
+    };
+    for t in TRANSFORMATIONS
+        .iter()
+        .filter(|t| t.makes.any != ByteSet::ALL)
+    {
+        let m = t.makes;
+        let allowed: Vec<u8> = alphabet
+            .iter()
+            .copied()
+            .filter(|&b| !m.any.contains(b))
+            .collect();
+        for _ in 0..20_000 {
+            let len = (next() % 12) as usize;
+            let input: Vec<u8> = (0..len)
+                .filter_map(|_| allowed.get(next() as usize % allowed.len()).copied())
+                .collect();
+            let Some(out) = (t.func)(&input) else {
+                continue;
+            };
+            let some = input.iter().any(|&b| m.some.contains(b));
+            for n in 1..=3 {
+                for w in out.windows(n) {
+                    if holds(&input, w) {
+                        continue;
+                    }
+                    let with = w.iter().any(|&b| m.with.contains(b));
+                    assert!(some && with, "{} made {w:?} of {input:?} ({out:?})", t.name);
+                }
+            }
+        }
+    }
+}
