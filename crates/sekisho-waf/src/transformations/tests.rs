@@ -140,14 +140,7 @@ fn values_without_trigger_bytes_are_unchanged() {
         .filter(|t| (t.func)(b"").is_some())
         .all(|t| t.triggers == crate::byteset::ByteSet::ALL));
     use crate::byteset::ByteSet;
-    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = move || {
-        // xorshift: deterministic, no dependency.
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
     for t in TRANSFORMATIONS
         .iter()
         .filter(|t| t.triggers != ByteSet::ALL)
@@ -181,13 +174,7 @@ fn values_without_trigger_bytes_are_unchanged() {
 #[test]
 fn transformations_make_only_what_they_say() {
     use crate::byteset::ByteSet;
-    let mut seed = 0x2545_f491_4f6c_dd1du64;
-    let mut next = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut next = xorshift(0x2545_f491_4f6c_dd1d);
     // Bytes that transformations act on, and ordinary ones.
     let alphabet = b"aBz .,;/(\"'\\^%+2eE\t\r\n\0\xc3\xa9-*#&x5cu0";
     let holds = |hay: &[u8], w: &[u8]| {
@@ -224,5 +211,15 @@ fn transformations_make_only_what_they_say() {
                 }
             }
         }
+    }
+}
+
+/// Pseudo-random numbers: deterministic, no dependency.
+fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+    move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
     }
 }
