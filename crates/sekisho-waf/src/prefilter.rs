@@ -48,7 +48,7 @@ use crate::ruleset::{same_sel, Entry};
 use crate::transaction::data::TxData;
 use crate::transaction::eval::{transformed_with, UNCHANGED_SCAN};
 use crate::transaction::Caches;
-use crate::transformations::Makes;
+use crate::transformations::{Grows, Transformation, TRANSFORMATIONS};
 use crate::variables::{self, RuleInfo, Var, VarValue};
 use aho_corasick::automaton::Automaton as _;
 use aho_corasick::automaton::StateID;
@@ -87,9 +87,23 @@ pub(crate) struct Gate {
     bytes: Bytes,
     /// The longer ones.
     words: Words,
-    /// The bytes that let a transformation of the rule's list make one of the literals, in
-    /// either case (see [`Makes`]; [`ByteSet::ALL`] when one may make them of anything).
-    makers: ByteSet,
+    /// The rule's transformations, in order, as they may make one of the literals.
+    stages: Vec<Stage>,
+    /// The length of the shortest literal: a shorter value holds none.
+    shortest: usize,
+}
+
+/// A transformation as it may make one of a gate's literals (see
+/// [`crate::transformations::Makes`]); byte sets hold both cases.
+#[derive(Debug)]
+struct Stage {
+    triggers: ByteSet,
+    /// Bytes that let it make one.
+    makes: ByteSet,
+    /// Bytes that let it add `adds`, which no literal holds.
+    some: ByteSet,
+    adds: ByteSet,
+    grows: Grows,
 }
 
 #[derive(Debug)]
@@ -110,29 +124,32 @@ enum Words {
 }
 
 impl Gate {
-    fn new(literals: &[Vec<u8>], list: &[Makes]) -> Result<Gate, String> {
+    fn new(literals: &[Vec<u8>], list: &[&Transformation]) -> Result<Gate, String> {
         // Every byte of every literal, both cases.
         let held = literals
             .iter()
             .fold(ByteSet::EMPTY, |set, l| set.union(ByteSet::of(l)))
             .either_case();
-        // A transformation's `some` bytes make a literal only if the bytes it adds are in
-        // one. The bytes any transformation adds are taken as present from the start (a
-        // value's bytes only ever grow by them), whatever the order of the list.
-        let mut makers = ByteSet::EMPTY;
-        let mut added = ByteSet::EMPTY;
-        for m in list {
-            makers = makers.union(m.any);
-            if m.with.either_case().intersects(held) {
-                makers = makers.union(m.some);
-            }
-            added = added.union(m.with);
-        }
-        let makers = if added.either_case().intersects(makers.either_case()) {
-            ByteSet::ALL
-        } else {
-            makers.either_case()
-        };
+        let stages = list
+            .iter()
+            .map(|t| {
+                let m = t.makes;
+                // What its `some` bytes add may complete a literal: as good as anything.
+                let (makes, some, adds) = if m.with.either_case().intersects(held) {
+                    (m.any.union(m.some), ByteSet::EMPTY, ByteSet::EMPTY)
+                } else {
+                    (m.any, m.some, m.with)
+                };
+                Stage {
+                    triggers: t.triggers.either_case(),
+                    makes: makes.either_case(),
+                    some: some.either_case(),
+                    adds: adds.either_case(),
+                    grows: t.grows,
+                }
+            })
+            .collect();
+        let shortest = literals.iter().map(Vec::len).min().unwrap_or(0);
         let mut set = ByteSet::EMPTY;
         let mut words = Vec::new();
         for l in literals {
@@ -168,15 +185,35 @@ impl Gate {
         Ok(Gate {
             bytes,
             words,
-            makers,
+            stages,
+            shortest,
         })
     }
 
-    /// Whether no stage of the rule's list can make one of its literals from a value that
-    /// holds the bytes `present` and none of the literals: then no stage holds one either,
-    /// and the value needs no transforming.
-    pub(crate) fn nothing_made(&self, present: ByteSet) -> bool {
-        !self.makers.intersects(present)
+    /// Whether no stage of the rule's list can hold one of its literals, for a value of
+    /// `len` bytes that holds the bytes `present` and none of the literals: then the value
+    /// needs no transforming. A stage may hold one once a transformation may have made one
+    /// (and every later stage too), unless it is shorter than every literal.
+    pub(crate) fn nothing_made(&self, len: usize, present: ByteSet) -> bool {
+        let (mut len, mut present, mut made) = (len, present, false);
+        for st in &self.stages {
+            if !st.triggers.intersects(present) {
+                // Leaves the value as it is.
+                continue;
+            }
+            len = st.grows.bound(len);
+            if st.makes.intersects(present) {
+                // Any byte may come out of it, and a literal.
+                present = ByteSet::ALL;
+                made = true;
+            } else if st.some.intersects(present) {
+                present = present.union(st.adds);
+            }
+            if made && len >= self.shortest {
+                return false;
+            }
+        }
+        true
     }
 
     /// Whether `input` holds one of the literals (else the rule's operator cannot match it).
@@ -199,17 +236,16 @@ impl Gate {
     }
 }
 
-/// How each transformation of the rule's list may make new strings, in order.
-fn list_of(chains: &[ChainStep], rule: &Rule) -> Vec<Makes> {
+/// The transformations of the rule's list, in order (`None` if one is not in the registry).
+fn list_of(chains: &[ChainStep], rule: &Rule) -> Option<Vec<&'static Transformation>> {
     let mut list = Vec::new();
     let mut at = rule.chain_idx;
     while let Some(step) = chains.get(at as usize).filter(|s| s.func.is_some()) {
-        let t = crate::transformations::TRANSFORMATIONS.get(step.func_id as usize);
-        list.push(t.map_or(Makes::any(ByteSet::ALL), |t| t.makes));
+        list.push(TRANSFORMATIONS.get(step.func_id as usize)?);
         at = step.parent;
     }
     list.reverse();
-    list
+    Some(list)
 }
 
 /// Whether `bytes` holds a literal of `dfa` (walked by hand: short values are the rule, and
@@ -817,9 +853,8 @@ impl Prefilter {
                 if let Some(s) = p.slots.get_mut(usize::from(g)) {
                     s.push(slot);
                 }
-                if rule.actions.multi_match {
-                    pf.gates
-                        .insert(*idx, Gate::new(&lits, &list_of(chains, rule))?);
+                if let Some(list) = list_of(chains, rule).filter(|_| rule.actions.multi_match) {
+                    pf.gates.insert(*idx, Gate::new(&lits, &list)?);
                 }
                 for l in lits {
                     let owners = match l.as_slice() {
@@ -1207,7 +1242,7 @@ fn add_target(targets: &mut Vec<Target>, t: &Target) {
 
 #[cfg(test)]
 mod tests {
-    use super::{ByteSet, Bytes, Gate, Makes, Words};
+    use super::{ByteSet, Bytes, Gate, Words};
     use crate::RuleSet;
     use std::path::Path;
     use std::sync::Arc;
@@ -1315,14 +1350,15 @@ SecRule REQUEST_HEADERS "@rx (?i)proto" "id:2,phase:2,pass,multiMatch,t:none,t:u
         let many = gate(&["<", ">", "'", "\""]);
         // What a list may make: `t:cmdLine` joins what it deletes quotes between, and its
         // spaces matter only to literals that hold a space, `/` or `(`.
-        let cmd_line = crate::transformations::lookup("cmdLine").unwrap().makes;
-        let dots = Gate::new(&[b"..".to_vec()], &[cmd_line]).unwrap();
-        assert!(dots.nothing_made(ByteSet::of(b"a b;c.d")));
-        assert!(!dots.nothing_made(ByteSet::of(b"a\".d")));
-        let spaced = Gate::new(&[b"a b".to_vec()], &[cmd_line]).unwrap();
-        assert!(!spaced.nothing_made(ByteSet::of(b"a,b")));
-        let decoded = Gate::new(&[b"..".to_vec()], &[cmd_line, Makes::any(ByteSet::ALL)]).unwrap();
-        assert!(!decoded.nothing_made(ByteSet::of(b"abc")));
+        let t = |name: &str| crate::transformations::lookup(name).unwrap();
+        let made = |g: &Gate, v: &[u8]| !g.nothing_made(v.len(), ByteSet::of(v));
+        let dots = Gate::new(&[b"..".to_vec()], &[t("cmdLine")]).unwrap();
+        assert!(!made(&dots, b"a b;c.d") && made(&dots, b"a\".d"));
+        let spaced = Gate::new(&[b"a b".to_vec()], &[t("cmdLine")]).unwrap();
+        assert!(made(&spaced, b"a,b") && !made(&spaced, b"a-b"));
+        // Base64 makes anything, of a value long enough to decode to a literal.
+        let decoded = Gate::new(&[b"eval".to_vec()], &[t("cmdLine"), t("base64Decode")]).unwrap();
+        assert!(!made(&decoded, b"abcde") && made(&decoded, b"abcdef"));
         assert!(matches!(many.bytes, Bytes::Set(_)));
         assert!(many.passes(b"a'b") && !many.passes(b"abc"));
 

@@ -646,7 +646,7 @@ impl Transaction {
                 let present = (raw.len() <= UNCHANGED_SCAN).then(|| ByteSet::of(raw));
                 // A value without the rule's literals that no stage can make them of.
                 if let (Some(g), Some(p)) = (gate, present) {
-                    if g.nothing_made(p) && !g.passes(raw) {
+                    if g.nothing_made(raw.len(), p) && !g.passes(raw) {
                         continue;
                     }
                 }

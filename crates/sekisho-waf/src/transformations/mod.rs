@@ -58,6 +58,31 @@ pub struct Transformation {
     pub triggers: ByteSet,
     /// How it may make a string appear that its input did not hold.
     pub makes: Makes,
+    /// How long its output may be.
+    pub grows: Grows,
+}
+
+/// How long a transformation's output may be, for an input of `n` bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grows {
+    /// At most `n` bytes: it decodes, deletes or replaces byte for byte.
+    Never,
+    /// At most what `n` Base64 characters decode to (`n / 4 * 3`, plus 1 or 2 for a
+    /// trailing 2 or 3).
+    Base64,
+    /// Longer (encodings, hashes, `t:length` of the empty value).
+    Longer,
+}
+
+impl Grows {
+    /// The longest output for an input of `n` bytes.
+    pub fn bound(self, n: usize) -> usize {
+        match self {
+            Grows::Never => n,
+            Grows::Base64 => n / 4 * 3 + (n % 4).saturating_sub(1),
+            Grows::Longer => usize::MAX,
+        }
+    }
 }
 
 /// How a transformation may make a string appear in its output that its input did not hold,
@@ -86,9 +111,20 @@ impl Makes {
     }
 }
 
-/// A transformation that may change any value.
+/// A transformation that may change any value and make it longer.
 const fn t(name: &'static str, func: TransformFn) -> Transformation {
-    tt(name, func, ByteSet::ALL)
+    Transformation {
+        grows: Grows::Longer,
+        ..tt(name, func, ByteSet::ALL)
+    }
+}
+
+/// [`t`] for one that never makes a value longer.
+const fn shrinks(name: &'static str, func: TransformFn, grows: Grows) -> Transformation {
+    Transformation {
+        grows,
+        ..tt(name, func, ByteSet::ALL)
+    }
 }
 
 /// A transformation that leaves a value without any of `triggers` unchanged (and may make
@@ -109,6 +145,7 @@ const fn tm(
         func,
         triggers,
         makes,
+        grows: Grows::Never,
     }
 }
 
@@ -133,8 +170,12 @@ const PATH_WIN: ByteSet = ByteSet::of_list(b"./\\");
 /// Every transformation this engine knows (ModSecurity v3's complete list). British and
 /// American spellings of the path normalisers are both registered.
 pub static TRANSFORMATIONS: &[Transformation] = &[
-    t("base64Decode", base64_decode::base64_decode),
-    t("base64DecodeExt", base64_decode_ext::base64_decode_ext),
+    shrinks("base64Decode", base64_decode::base64_decode, Grows::Base64),
+    shrinks(
+        "base64DecodeExt",
+        base64_decode_ext::base64_decode_ext,
+        Grows::Base64,
+    ),
     t("base64Encode", base64_encode::base64_encode),
     tm(
         "cmdLine",
@@ -157,7 +198,7 @@ pub static TRANSFORMATIONS: &[Transformation] = &[
         escape_seq_decode::escape_seq_decode,
         BACKSLASH,
     ),
-    t("hexDecode", hex_decode::hex_decode),
+    shrinks("hexDecode", hex_decode::hex_decode, Grows::Never),
     t("hexEncode", hex_encode::hex_encode),
     tt(
         "htmlEntityDecode",
@@ -181,9 +222,21 @@ pub static TRANSFORMATIONS: &[Transformation] = &[
         normalize_path_win::normalize_path_win,
         PATH_WIN,
     ),
-    t("parityEven7bit", parity_even_7bit::parity_even_7bit),
-    t("parityOdd7bit", parity_odd_7bit::parity_odd_7bit),
-    t("parityZero7bit", parity_zero_7bit::parity_zero_7bit),
+    shrinks(
+        "parityEven7bit",
+        parity_even_7bit::parity_even_7bit,
+        Grows::Never,
+    ),
+    shrinks(
+        "parityOdd7bit",
+        parity_odd_7bit::parity_odd_7bit,
+        Grows::Never,
+    ),
+    shrinks(
+        "parityZero7bit",
+        parity_zero_7bit::parity_zero_7bit,
+        Grows::Never,
+    ),
     tt(
         "removeComments",
         remove_comments::remove_comments,
@@ -234,11 +287,14 @@ pub static TRANSFORMATIONS: &[Transformation] = &[
         URL_DECODE,
     ),
     t("urlEncode", url_encode::url_encode),
-    tt(
-        "utf8toUnicode",
-        utf8_to_unicode::utf8_to_unicode,
-        NUL.union(ByteSet::range(0x80, 0xff)),
-    ),
+    Transformation {
+        grows: Grows::Longer,
+        ..tt(
+            "utf8toUnicode",
+            utf8_to_unicode::utf8_to_unicode,
+            NUL.union(ByteSet::range(0x80, 0xff)),
+        )
+    },
 ];
 
 /// Looks a transformation up by its SecLang name, case-insensitively.

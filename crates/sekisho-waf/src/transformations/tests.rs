@@ -223,3 +223,32 @@ fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
         seed
     }
 }
+
+/// No output is longer than `Transformation::grows` says: the prefilter relies on it to pass
+/// over `multiMatch` values too short to hold a rule's literals.
+#[test]
+fn outputs_are_no_longer_than_said() {
+    use super::Grows;
+    let mut next = xorshift(0x1234_5678_9abc_def1);
+    let alphabet = b"aZ09+/=%uU2e\\x&#;lt \t\r\n\0\xc3\xa9\xff-*(),'\"";
+    for t in TRANSFORMATIONS.iter().filter(|t| t.grows != Grows::Longer) {
+        let mut inputs: Vec<Vec<u8>> = NASTY.iter().map(|n| n.to_vec()).collect();
+        for _ in 0..20_000 {
+            let len = (next() % 16) as usize;
+            inputs.push(
+                (0..len)
+                    .filter_map(|_| alphabet.get(next() as usize % alphabet.len()).copied())
+                    .collect(),
+            );
+        }
+        for input in inputs {
+            let out = (t.func)(&input).unwrap_or_else(|| input.clone());
+            assert!(
+                out.len() <= t.grows.bound(input.len()),
+                "{} made {} bytes of {input:?}",
+                t.name,
+                out.len()
+            );
+        }
+    }
+}
