@@ -10,14 +10,23 @@ use super::{MatchOutput, Operator, OperatorEnv};
 #[derive(Debug)]
 struct ValidateByteRange {
     allowed: [bool; 256],
+    /// The bytes not allowed, when at most three (`1-255` forbids only NUL): found with
+    /// `memchr`, many bytes at a time.
+    few: Option<Vec<u8>>,
 }
 
 impl Operator for ValidateByteRange {
     fn matches(&self, input: &[u8], out: &mut MatchOutput) -> bool {
-        match input
-            .iter()
-            .find(|&&b| !self.allowed.get(usize::from(b)).copied().unwrap_or(false))
-        {
+        let at = match self.few.as_deref() {
+            Some([]) => None,
+            Some([a]) => memchr::memchr(*a, input),
+            Some([a, b]) => memchr::memchr2(*a, *b, input),
+            Some([a, b, c]) => memchr::memchr3(*a, *b, *c, input),
+            _ => input
+                .iter()
+                .position(|&b| !self.allowed.get(usize::from(b)).copied().unwrap_or(false)),
+        };
+        match at.and_then(|i| input.get(i)) {
             Some(&b) => {
                 out.capture0(&[b]);
                 true
@@ -57,7 +66,11 @@ pub(crate) fn build(arg: &str, _env: &OperatorEnv<'_>) -> Result<Box<dyn Operato
             }
         }
     }
-    Ok(Box::new(ValidateByteRange { allowed }))
+    let forbidden: Vec<u8> = (0..=255u8)
+        .filter(|&b| !allowed.get(usize::from(b)).copied().unwrap_or(false))
+        .collect();
+    let few = (forbidden.len() <= 3).then_some(forbidden);
+    Ok(Box::new(ValidateByteRange { allowed, few }))
 }
 
 #[cfg(test)]
@@ -73,6 +86,43 @@ mod tests {
         let all = build("validateByteRange", "1-255", &test_env()).unwrap();
         assert!(all.matches(b"x\x00", &mut MatchOutput::default()));
         assert!(!all.matches(b"\x01\xff", &mut MatchOutput::default()));
+    }
+
+    /// Sets that forbid at most three bytes (searched with `memchr`) and larger ones agree
+    /// with a byte-by-byte check, and capture the first byte not allowed.
+    #[test]
+    fn few_forbidden_bytes() {
+        for arg in [
+            "1-255",
+            "0-9,11-255",
+            "1-9,11-12,14-255",
+            "2-254",
+            "0-255",
+            "32-126",
+        ] {
+            let op = build("validateByteRange", arg, &test_env()).unwrap();
+            let allowed = |b: u8| {
+                arg.split(',').any(|p| {
+                    let (lo, hi) = p.split_once('-').unwrap_or((p, p));
+                    (lo.parse::<u8>().unwrap()..=hi.parse::<u8>().unwrap()).contains(&b)
+                })
+            };
+            for input in [&b"abc"[..], b"a\x00b\nc", b"\xff\x01", b"\r\n\x00", b""] {
+                let mut out = MatchOutput {
+                    want_captures: true,
+                    ..MatchOutput::default()
+                };
+                let first = input.iter().copied().find(|&b| !allowed(b));
+                assert_eq!(
+                    op.matches(input, &mut out),
+                    first.is_some(),
+                    "{arg} {input:?}"
+                );
+                if let Some(b) = first {
+                    assert_eq!(out.captures.first().map(Vec::as_slice), Some(&[b][..]));
+                }
+            }
+        }
     }
 
     #[test]
