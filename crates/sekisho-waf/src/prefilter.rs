@@ -197,12 +197,14 @@ impl Gate {
     pub(crate) fn nothing_made(&self, len: usize, present: ByteSet) -> bool {
         let (mut len, mut present, mut made) = (len, present, false);
         for st in &self.stages {
-            if !st.triggers.intersects(present) {
+            // (`triggered_by`: a transformation that may change any value changes the empty
+            // one too: `t:length` makes `0` of it.)
+            if !st.triggers.triggered_by(present) {
                 // Leaves the value as it is.
                 continue;
             }
             len = st.grows.bound(len);
-            if st.makes.intersects(present) {
+            if st.makes.triggered_by(present) {
                 // Any byte may come out of it, and a literal.
                 present = ByteSet::ALL;
                 made = true;
@@ -1359,6 +1361,9 @@ SecRule REQUEST_HEADERS "@rx (?i)proto" "id:2,phase:2,pass,multiMatch,t:none,t:u
         // Base64 makes anything, of a value long enough to decode to a literal.
         let decoded = Gate::new(&[b"eval".to_vec()], &[t("cmdLine"), t("base64Decode")]).unwrap();
         assert!(!made(&decoded, b"abcde") && made(&decoded, b"abcdef"));
+        // A transformation that may change any value makes something of the empty one.
+        let zero = Gate::new(&[b"0".to_vec()], &[t("length")]).unwrap();
+        assert!(made(&zero, b"") && made(&zero, b"x"));
         assert!(matches!(many.bytes, Bytes::Set(_)));
         assert!(many.passes(b"a'b") && !many.passes(b"abc"));
 
@@ -1369,6 +1374,7 @@ SecRule ARGS "@rx (?i)while\s*\(" "id:2,phase:2,pass,multiMatch,t:none,t:base64D
 SecRule ARGS "@rx \[['\"]" "id:3,phase:2,pass,multiMatch,t:none,t:jsDecode"
 SecRule ARGS "@rx (?:^|[/;])\.{2,3}[/;]" "id:4,phase:2,pass,multiMatch,t:none,t:utf8toUnicode,t:urlDecodeUni,t:removeNulls,t:cmdLine"
 SecRule ARGS "@rx a b" "id:5,phase:2,pass,multiMatch,t:none,t:urlDecodeUni,t:cmdLine"
+SecRule ARGS "@rx ^0$" "id:6,phase:2,pass,multiMatch,t:none,t:length"
 "#;
         let with = set(text);
         let all = format!("SecRuleEngine On\n{text}\n");
@@ -1388,6 +1394,8 @@ SecRule ARGS "@rx a b" "id:5,phase:2,pass,multiMatch,t:none,t:urlDecodeUni,t:cmd
             ("/?a=x/.%20./y%20a,b", vec![5]),
             ("/?a=x/._./y&b=a%2bb", vec![5]),
             ("/?a=A%20%20B", vec![5]),
+            // `t:length` makes `0` of the empty value.
+            ("/?a=", vec![6]),
         ] {
             assert_eq!(matched(&with, uri), want, "{uri}");
             assert_eq!(matched(&without, uri), want, "{uri} without the prefilter");
