@@ -1402,6 +1402,63 @@ SecRule ARGS "@rx ^0$" "id:6,phase:2,pass,multiMatch,t:none,t:length"
         }
     }
 
+    /// The gate's reasoning, for random lists of any registered transformations, random
+    /// literals and random values: when it says no stage can hold a literal, none does.
+    #[test]
+    fn a_gate_passes_over_only_values_no_stage_holds_a_literal_of() {
+        use crate::transformations::TRANSFORMATIONS;
+        let mut seed = 0x5eed_1234_abcd_ef01u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let alphabet = b"aZ0 .,;/(\"'\\^%+2eE\t\0\xc3-*#&x5cuw";
+        let mut pick = |n: usize| (next() % n as u64) as usize;
+        let holds = |hay: &[u8], lit: &[u8]| {
+            hay.to_ascii_lowercase()
+                .windows(lit.len())
+                .any(|w| w == lit.to_ascii_lowercase().as_slice())
+        };
+        let mut passed_over = 0;
+        for _ in 0..40_000 {
+            let list: Vec<_> = (0..1 + pick(3))
+                .filter_map(|_| TRANSFORMATIONS.get(pick(TRANSFORMATIONS.len())))
+                .collect();
+            let literals: Vec<Vec<u8>> = (0..1 + pick(2))
+                .map(|_| {
+                    (0..1 + pick(3))
+                        .filter_map(|_| alphabet.get(pick(alphabet.len())).copied())
+                        .collect()
+                })
+                .collect();
+            let value: Vec<u8> = (0..pick(10))
+                .filter_map(|_| alphabet.get(pick(alphabet.len())).copied())
+                .collect();
+            let gate = Gate::new(&literals, &list).unwrap();
+            if !gate.nothing_made(value.len(), ByteSet::of(&value)) || gate.passes(&value) {
+                continue;
+            }
+            passed_over += 1;
+            let mut stage = value.clone();
+            for t in &list {
+                stage = (t.func)(&stage).unwrap_or(stage);
+                for l in &literals {
+                    let names: Vec<_> = list.iter().map(|t| t.name).collect();
+                    assert!(
+                        !holds(&stage, l),
+                        "{names:?} made {l:?} of {value:?}: {stage:?}"
+                    );
+                }
+            }
+        }
+        assert!(
+            passed_over > 1000,
+            "too few values passed over: {passed_over}"
+        );
+    }
+
     #[test]
     fn rules_are_skipped_only_when_they_cannot_match() {
         let s = set(r#"
