@@ -887,6 +887,20 @@ impl Prefilter {
         self.by_rule.get(rule_idx).copied().flatten()
     }
 
+    /// Whether rule `idx` takes part and its unit's search, already run, let it not through:
+    /// the walk of a phase passes over it without more ado (most rules of a request).
+    pub(crate) fn skipped(&self, idx: usize, state: &PrefilterState) -> bool {
+        let Some(slot) = self.slot(idx) else {
+            return false;
+        };
+        state.units.get(slot.unit as usize).is_some_and(|u| {
+            u.searched
+                && u.hit
+                    .get(slot.index as usize / 64)
+                    .is_some_and(|w| w & (1u64 << (slot.index % 64)) == 0)
+        })
+    }
+
     /// The literals of a taking-part `multiMatch` rule.
     pub(crate) fn gate(&self, rule_idx: usize) -> Option<&Gate> {
         self.gates.get(&rule_idx)
@@ -1307,6 +1321,17 @@ SecRule ARGS "@rx abc" "id:9,phase:2,pass,multiMatch"
             .filter_map(|i| s.rules.get(i).map(|r| r.id))
             .collect();
         assert_eq!(with_slot, vec![1, 2, 9]);
+
+        // After its unit's search, a rule let not through is passed over by the phase's walk;
+        // one let through, one that takes no part, and any before the search are not.
+        let idx = |id: u64| s.rules.iter().position(|r| r.id == id).unwrap();
+        let mut tx = s.transaction();
+        tx.process_uri(b"/?a=foo", "GET", "HTTP/1.1");
+        assert!(!s.prefilter.skipped(idx(1), &tx.caches.prefilter));
+        tx.process_request_headers();
+        tx.process_request_body();
+        let skipped = |id| s.prefilter.skipped(idx(id), &tx.caches.prefilter);
+        assert!(skipped(1) && !skipped(2) && !skipped(4));
     }
 
     /// A `multiMatch` rule tests each value after every transformation of its list: a

@@ -219,6 +219,12 @@ impl Transaction {
                     false
                 }
                 Some(Outcome::Always(hit)) => !self.is_removed(rule) && self.replay(rule, hit),
+                None if rules.prefilter.skipped(*idx, &self.caches.prefilter) => {
+                    // Let not through by the prefilter's search (most rules of a request):
+                    // as `may_match` would, without its bookkeeping for an evaluation.
+                    self.data.matched_vars.clear();
+                    false
+                }
                 None => {
                     self.evaluating = *idx;
                     let matched = !self.is_removed(rule)
