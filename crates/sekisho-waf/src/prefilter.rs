@@ -1432,13 +1432,7 @@ SecRule ARGS "@rx ^0$" "id:6,phase:2,pass,multiMatch,t:none,t:length"
     #[test]
     fn a_gate_passes_over_only_values_no_stage_holds_a_literal_of() {
         use crate::transformations::TRANSFORMATIONS;
-        let mut seed = 0x5eed_1234_abcd_ef01u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::transformations::tests::xorshift(0x5eed_1234_abcd_ef01);
         let alphabet = b"aZ0 .,;/(\"'\\^%+2eE\t\0\xc3-*#&x5cuw";
         let mut pick = |n: usize| (next() % n as u64) as usize;
         let holds = |hay: &[u8], lit: &[u8]| {

@@ -535,21 +535,17 @@ impl Transaction {
         let is_starter = std::ptr::eq(link, starter);
         let data: &TxData = data;
         let info = rule_info(starter);
-        let extra: Vec<&crate::actions::ctl::TargetRef> = if removed_targets.is_empty() {
-            Vec::new()
-        } else {
-            removed_targets
-                .iter()
-                .filter(|(sel, _)| match sel {
-                    RuleSel::Ids(ids) => ids.iter().any(|r| r.contains(starter.id)),
-                    RuleSel::Tagged(rules) => {
-                        u32::try_from(*evaluating).is_ok_and(|i| rules.binary_search(&i).is_ok())
-                    }
-                    RuleSel::Msg(m) => starter.actions.msg.as_ref().is_some_and(|x| &x.text == m),
-                })
-                .map(|(_, t)| t)
-                .collect()
-        };
+        let extra: Vec<&crate::actions::ctl::TargetRef> = removed_targets
+            .iter()
+            .filter(|(sel, _)| match sel {
+                RuleSel::Ids(ids) => ids.iter().any(|r| r.contains(starter.id)),
+                RuleSel::Tagged(rules) => {
+                    u32::try_from(*evaluating).is_ok_and(|i| rules.binary_search(&i).is_ok())
+                }
+                RuleSel::Msg(m) => starter.actions.msg.as_ref().is_some_and(|x| &x.text == m),
+            })
+            .map(|(_, t)| t)
+            .collect();
         let mut values = variables::Values::new();
         for t in &link.targets {
             let start = values.len();

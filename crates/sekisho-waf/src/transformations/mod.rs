@@ -313,4 +313,4 @@ pub fn apply(name: &str, input: &[u8]) -> Option<Vec<u8>> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -215,7 +215,7 @@ fn transformations_make_only_what_they_say() {
 }
 
 /// Pseudo-random numbers: deterministic, no dependency.
-fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+pub(crate) fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
     move || {
         seed ^= seed << 13;
         seed ^= seed >> 7;
