@@ -74,6 +74,10 @@ pub(crate) struct Prefilter {
     by_rule: Vec<Option<Slot>>,
     /// Rule index → its literals, for a taking-part `multiMatch` rule (see [`Gate`]).
     gates: FxHashMap<usize, Gate>,
+    /// Phase → entry position → how many entries from there on are taking-part rules of
+    /// one unit with consecutive slots and no folded outcome (0 for any other entry): the
+    /// walk passes over the ones the search let not through in one step ([`Self::skip`]).
+    runs: [Vec<u32>; 5],
 }
 
 /// A `multiMatch` rule's literals, tested on each form of a value before the rule's operator
@@ -879,7 +883,77 @@ impl Prefilter {
                 pf.units.push(p.build()?);
             }
         }
+        let runs = phases.each_ref().map(|list| pf.runs_of(list, folding));
+        pf.runs = runs;
         Ok(pf)
+    }
+
+    /// [`Prefilter::runs`] of one phase's entries.
+    fn runs_of(&self, list: &[Entry], folding: &crate::fold::Folding) -> Vec<u32> {
+        let slot_at = |e: &Entry| match e {
+            Entry::Rule { idx, .. } if folding.outcome(*idx).is_none() => self.slot(*idx),
+            _ => None,
+        };
+        let mut runs = vec![0u32; list.len()];
+        // From the end: an entry extends the run of the next one when it continues it.
+        let mut next: Option<Slot> = None;
+        for (i, e) in list.iter().enumerate().rev() {
+            let here = slot_at(e);
+            let continues = matches!(
+                (here, next),
+                (Some(a), Some(b)) if a.unit == b.unit && a.index + 1 == b.index
+            );
+            let after = runs.get(i + 1).copied().unwrap_or(0);
+            if let Some(r) = runs.get_mut(i) {
+                *r = match here {
+                    Some(_) if continues => after + 1,
+                    Some(_) => 1,
+                    None => 0,
+                };
+            }
+            next = here;
+        }
+        runs
+    }
+
+    /// When the entry at `at` of `phase`'s list is a rule its unit's search, already run, let
+    /// not through: the position of the first entry after it that is not such a rule of its
+    /// run (the walk passes over the ones between; a rule that did not match leaves nothing
+    /// behind but an empty `MATCHED_VARS`).
+    pub(crate) fn skip(
+        &self,
+        phase: usize,
+        at: usize,
+        idx: usize,
+        state: &PrefilterState,
+    ) -> Option<usize> {
+        let len = *self.runs.get(phase)?.get(at)?;
+        if len == 0 {
+            return None;
+        }
+        let slot = self.slot(idx)?;
+        let unit = state.units.get(slot.unit as usize).filter(|u| u.searched)?;
+        let first = slot.index as usize;
+        let end = first + len as usize;
+        let let_through = |s: usize| {
+            unit.hit
+                .get(s / 64)
+                .is_none_or(|w| w & (1u64 << (s % 64)) != 0)
+        };
+        if let_through(first) {
+            return None;
+        }
+        // The next slot of the run the search let through, a word at a time.
+        let mut s = first + 1;
+        while s < end {
+            let word = unit.hit.get(s / 64).map_or(u64::MAX, |w| w >> (s % 64));
+            if word != 0 {
+                s += word.trailing_zeros() as usize;
+                break;
+            }
+            s = (s / 64 + 1) * 64;
+        }
+        Some(at + s.min(end) - first)
     }
 
     /// The rule's slot, if it takes part.

@@ -204,10 +204,22 @@ impl Transaction {
         };
         let mut i = 0;
         while let Some(entry) = list.get(i) {
-            i += 1;
             let Entry::Rule { idx, skip_to } = entry else {
+                i += 1;
                 continue;
             };
+            if let Some(next) =
+                rules
+                    .prefilter
+                    .skip(usize::from(phase) - 1, i, *idx, &self.caches.prefilter)
+            {
+                // Let not through by the prefilter's search, with the rules after it in
+                // its run that were not either (most rules of a request).
+                self.data.matched_vars.clear();
+                i = next;
+                continue;
+            }
+            i += 1;
             let Some(rule) = rules.rules.get(*idx) else {
                 continue;
             };
@@ -535,7 +547,7 @@ impl Transaction {
         let is_starter = std::ptr::eq(link, starter);
         let data: &TxData = data;
         let info = rule_info(starter);
-        let extra: Vec<&crate::actions::ctl::TargetRef> = removed_targets
+        let extra: smallvec::SmallVec<[&crate::actions::ctl::TargetRef; 4]> = removed_targets
             .iter()
             .filter(|(sel, _)| match sel {
                 RuleSel::Ids(ids) => ids.iter().any(|r| r.contains(starter.id)),
