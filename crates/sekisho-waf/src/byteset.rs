@@ -115,6 +115,58 @@ impl ByteSet {
     }
 }
 
+/// The byte sets of a phase's values, by address: the prefilter's search, the transformation
+/// cache and `multiMatch` rules each need the bytes of a value, and a value like the
+/// `User-Agent` is read by many of them. Direct-mapped (a collision replaces the older entry)
+/// and valid for one phase ([`Self::next_phase`]): only for values whose bytes stay where
+/// they are for the phase, as for the transformation cache.
+pub(crate) struct Known {
+    /// (address, length, phase number, its bytes).
+    slots: Box<[(usize, usize, u32, ByteSet)]>,
+    phase: u32,
+}
+
+/// Entries of [`Known`]: a request's values, with room to spare.
+const KNOWN_SLOTS: usize = 256;
+
+/// Values up to this length are scanned every time: cheaper than a lookup.
+const KNOWN_SHORT: usize = 24;
+
+impl Default for Known {
+    fn default() -> Self {
+        Known {
+            slots: vec![(0, 0, 0, ByteSet::EMPTY); KNOWN_SLOTS].into_boxed_slice(),
+            phase: 1,
+        }
+    }
+}
+
+impl Known {
+    /// Forgets every entry (values may have moved or changed since).
+    pub(crate) fn next_phase(&mut self) {
+        self.phase = self.phase.wrapping_add(1).max(1);
+    }
+
+    /// The bytes of `value`, a value that stays where it is for the phase.
+    pub(crate) fn of(&mut self, value: &[u8]) -> ByteSet {
+        if value.len() <= KNOWN_SHORT {
+            return ByteSet::of(value);
+        }
+        let at = value.as_ptr() as usize;
+        // Allocations are at least 8-aligned: the low bits carry nothing.
+        let i = ((at >> 3) ^ (at >> 11) ^ value.len()) % KNOWN_SLOTS;
+        let Some(slot) = self.slots.get_mut(i) else {
+            return ByteSet::of(value);
+        };
+        if slot.0 == at && slot.1 == value.len() && slot.2 == self.phase {
+            return slot.3;
+        }
+        let set = ByteSet::of(value);
+        *slot = (at, value.len(), self.phase, set);
+        set
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -145,5 +197,22 @@ mod tests {
         // `t:length` turns "" into "0": ALL triggers on a value without bytes too.
         assert!(ByteSet::ALL.triggered_by(ByteSet::EMPTY));
         assert!(!ByteSet::of(b"%").triggered_by(ByteSet::EMPTY));
+    }
+
+    #[test]
+    fn known_sets_are_kept_for_a_phase_only() {
+        let mut known = super::Known::default();
+        let mut value = b"a value long enough to be kept by address".to_vec();
+        assert_eq!(known.of(&value), ByteSet::of(&value));
+        // Changed in place (which request data never is within a phase): still the old set.
+        value[0] = b'%';
+        assert!(!known.of(&value).contains(b'%'));
+        known.next_phase();
+        assert!(known.of(&value).contains(b'%'));
+        // Short values are always scanned.
+        let mut short = b"abc".to_vec();
+        assert!(known.of(&short).contains(b'a'));
+        short[0] = b'%';
+        assert!(known.of(&short).contains(b'%'));
     }
 }

@@ -1057,7 +1057,13 @@ impl Unit {
                     .filter(|(_, sel)| sel.as_ref().is_none_or(|s| s.matches(&v.key)))
                     .fold(0u64, |m, (bit, _)| m | bit);
                 // Long values (bodies) are not scanned: every list may change them.
-                let known = (v.value.len() <= UNCHANGED_SCAN).then(|| ByteSet::of(&v.value));
+                let known = (v.value.len() <= UNCHANGED_SCAN).then(|| {
+                    if stable(v) {
+                        caches.known.of(&v.value)
+                    } else {
+                        ByteSet::of(&v.value)
+                    }
+                });
                 let present = known.unwrap_or(ByteSet::ALL);
                 let mut unchanged = 0u64;
                 // The groups reading this variable, one set bit each.

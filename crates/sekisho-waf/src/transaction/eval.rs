@@ -80,6 +80,12 @@ fn volatile(var: Var) -> bool {
     )
 }
 
+/// Whether a value keeps its address and bytes for the phase (request or response data),
+/// so that what is learnt about it can be kept by address.
+pub(crate) fn keeps_address(v: &VarValue<'_>) -> bool {
+    matches!(v.value, Cow::Borrowed(_)) && !volatile(v.var)
+}
+
 /// Marks a transformation cache key as one transformation (by its registry index) of the value
 /// itself, rather than a list: list indexes stay far below it.
 const ONE_STEP: u32 = 1 << 31;
@@ -114,22 +120,25 @@ pub(crate) fn transformed_with(
     let step = chains.get(chain as usize)?;
     let f = step.func?;
     let raw: &[u8] = &v.value;
-    let cacheable = matches!(v.value, Cow::Borrowed(_)) && !volatile(v.var);
+    let cacheable = keeps_address(v);
+    // Most values hold none of the bytes the list's transformations act on: one scan (kept
+    // for the phase), instead of a call per transformation or a lookup.
+    if raw.len() <= UNCHANGED_SCAN {
+        let bytes = *present.get_or_insert_with(|| {
+            if cacheable {
+                caches.known.of(raw)
+            } else {
+                ByteSet::of(raw)
+            }
+        });
+        if !step.triggers.triggered_by(bytes) {
+            return None;
+        }
+    }
     let key = (raw.as_ptr() as usize, raw.len(), chain);
     if cacheable {
         if let Some(hit) = caches.transforms.get(&key) {
             return hit.clone();
-        }
-    }
-    // Most values hold none of the bytes the list's transformations act on: one scan, instead
-    // of a call and a cache entry per transformation.
-    if raw.len() <= UNCHANGED_SCAN {
-        let bytes = *present.get_or_insert_with(|| ByteSet::of(raw));
-        if !step.triggers.triggered_by(bytes) {
-            if cacheable {
-                caches.transforms.insert(key, None);
-            }
-            return None;
         }
     }
     let before = transformed_with(caches, chains, v, step.parent, present);
@@ -198,6 +207,7 @@ impl Transaction {
             return;
         }
         self.caches.transforms.clear();
+        self.caches.known.next_phase();
         let rules = Arc::clone(&self.rules);
         let Some(list) = rules.phases.get(usize::from(phase) - 1) else {
             return;
@@ -657,7 +667,13 @@ impl Transaction {
                 candidates.push(Cow::Borrowed(raw));
                 // Up to the first stage whose list holds a trigger byte of the value, every
                 // stage is the value itself: those transformations need not run.
-                let present = (raw.len() <= UNCHANGED_SCAN).then(|| ByteSet::of(raw));
+                let present = (raw.len() <= UNCHANGED_SCAN).then(|| {
+                    if keeps_address(v) {
+                        caches.known.of(raw)
+                    } else {
+                        ByteSet::of(raw)
+                    }
+                });
                 // A value without the rule's literals that no stage can make them of.
                 if let (Some(g), Some(p)) = (gate, present) {
                     if g.nothing_made(raw.len(), p) && !g.passes(raw) {

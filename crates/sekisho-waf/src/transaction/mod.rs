@@ -58,6 +58,8 @@ pub(crate) struct Caches {
     pub operators: FxHashMap<(String, String), Box<dyn Operator>>,
     pub out: MatchOutput,
     pub prefilter: crate::prefilter::PrefilterState,
+    /// The bytes of the phase's values, by address.
+    pub known: crate::byteset::Known,
 }
 
 impl Caches {
@@ -70,6 +72,7 @@ impl Caches {
         self.operators.clear();
         self.out.captures.clear();
         self.prefilter.reset();
+        self.known.next_phase();
     }
 }
 
