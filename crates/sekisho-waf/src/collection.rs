@@ -196,6 +196,11 @@ impl VarStore {
         }
     }
 
+    /// Becomes a copy of `other`, reusing its own allocations.
+    pub(crate) fn copy_from(&mut self, other: &VarStore) {
+        self.map.clone_from(&other.map);
+    }
+
     /// Empty again, keeping its table (at most `keep` entries' worth).
     pub fn clear(&mut self, keep: usize) {
         self.map.clear();

@@ -62,6 +62,32 @@ pub(crate) struct Folding {
     ids: Vec<u64>,
     tags: FxHashSet<String>,
     msgs: FxHashSet<String>,
+    /// The `TX` writes every request makes at the start of phase 1, made at load.
+    pub(crate) prelude: Prelude,
+}
+
+/// The start of phase 1 that every request walks the same way: replays whose writes are
+/// known (the CRS's settings and their defaults, ~50 writes), between rules that neither
+/// read nor write `TX` nor change the walk (ModSecurity's recommended `ctl:requestBodyProcessor`
+/// rules). Nothing reads `TX` before these writes are done, so a transaction starts phase 1
+/// with the store they leave, copied in at once, and the replays then skip their writes.
+#[derive(Debug, Default)]
+pub(crate) struct Prelude {
+    /// `TX` after the writes, in the order they are made.
+    pub store: crate::collection::VarStore,
+    /// Phase 1 list position → its rule's writes are in `store`.
+    pub done: Vec<bool>,
+}
+
+impl Prelude {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.store.is_empty()
+    }
+
+    /// Whether the replay at `at` of phase 1's list has its writes in the store.
+    pub(crate) fn covers(&self, at: usize) -> bool {
+        self.done.get(at).copied().unwrap_or(false)
+    }
 }
 
 /// What a one-link rule does for every request.
@@ -315,7 +341,84 @@ pub(crate) fn analyse(
         }
     }
     f.ids.sort_unstable();
+    f.prelude = prelude(rules, &phases[0], &f);
     f
+}
+
+/// Walks phase 1 from its start as every request does (see [`Prelude`]), as far as it can
+/// tell that nothing there reads `TX` or turns off the path.
+fn prelude(rules: &[Rule], list: &[Entry], f: &Folding) -> Prelude {
+    let mut out = Prelude {
+        done: vec![false; list.len()],
+        ..Prelude::default()
+    };
+    let mut i = 0;
+    while let Some(entry) = list.get(i) {
+        let Entry::Rule { idx, skip_to } = entry else {
+            i += 1;
+            continue;
+        };
+        let Some(rule) = rules.get(*idx) else {
+            break;
+        };
+        match f.outcome(*idx) {
+            Some(Outcome::Never) => i += 1,
+            Some(Outcome::Always(r)) => {
+                // Only a replay that does no more than write known values and record.
+                let (Some(writes), Some(_)) = (&r.writes, &r.record) else {
+                    break;
+                };
+                for (key, value) in writes {
+                    out.store.set_shared(key, value.as_ref());
+                }
+                if let Some(d) = out.done.get_mut(i) {
+                    *d = true;
+                }
+                i = skip_to
+                    .or_else(|| skip_target(list, i + 1, rule.actions.skip))
+                    .unwrap_or(i + 1);
+            }
+            None if skip_to.is_none() && rule.links().all(leaves_tx_and_path_alone) => i += 1,
+            None => break,
+        }
+    }
+    out
+}
+
+/// Whether a link, matched or not, neither reads nor writes `TX` (nor `TX.0`–`TX.9` by
+/// `capture`), and neither jumps, interrupts, allows nor removes rules.
+fn leaves_tx_and_path_alone(link: &Rule) -> bool {
+    let reads_tx = |m: &crate::macros::Macro| m.refs().any(|(var, _)| var == Var::Tx);
+    let a = &link.actions;
+    let op_reads_tx = match &link.op.kind {
+        OpKind::Dynamic(m) => reads_tx(m),
+        _ => false,
+    };
+    let harmless_ctl = |e: &Exec| {
+        matches!(
+            e,
+            Exec::Ctl(
+                Ctl::RequestBodyProcessor(_)
+                    | Ctl::ForceRequestBodyVariable(_)
+                    | Ctl::RequestBodyAccess(_)
+                    | Ctl::RequestBodyLimit(_)
+                    | Ctl::ResponseBodyAccess(_)
+                    | Ctl::ResponseBodyLimit(_)
+                    | Ctl::AuditEngine(_)
+                    | Ctl::AuditLogParts(_)
+                    | Ctl::DebugLogLevel
+            )
+        )
+    };
+    !link.targets.iter().any(|t| t.var == Var::Tx)
+        && !op_reads_tx
+        && !a.capture
+        && a.skip == 0
+        && a.skip_after.is_none()
+        && matches!(link.disruptive, Disruptive::Pass)
+        && a.exec.iter().all(harmless_ctl)
+        && !a.msg.as_ref().is_some_and(reads_tx)
+        && !a.logdata.as_ref().is_some_and(reads_tx)
 }
 
 fn flow(at: &mut [Option<State>], to: usize, s: &State) {
@@ -687,6 +790,40 @@ SecRule TX:seen "@streq xyz" "id:4,phase:1,pass,nolog"
         assert_eq!(m.map(|m| m.msg.as_str()), Some("n is 6"));
         assert_eq!(ids(&s, "/?a=xyz"), vec![1, 2, 3, 4]);
         assert_eq!(ids(&s, "/?a=abc"), vec![2, 3]);
+    }
+
+    #[test]
+    fn the_prelude_is_what_the_replays_at_the_start_of_phase_1_write() {
+        let s = set(r#"
+SecRule REQUEST_HEADERS:Content-Type "@rx json" "id:1,phase:1,pass,nolog,t:lowercase,ctl:requestBodyProcessor=JSON"
+SecAction "id:2,phase:1,pass,nolog,setvar:tx.a=1,setvar:tx.b=2"
+SecRule &TX:c "@eq 0" "id:3,phase:1,pass,nolog,setvar:tx.c=3,setvar:!tx.b"
+SecRule REQUEST_URI "@streq /%{tx.a}" "id:4,phase:1,pass,nolog,setvar:tx.d=%{tx.c}"
+SecAction "id:5,phase:1,pass,nolog,setvar:tx.e=5"
+"#);
+        let p = &s.folding.prelude;
+        // Rule 1 leaves `TX` alone; rule 4 reads it, and ends the prelude.
+        assert_eq!(p.store.len(), 2, "{p:?}");
+        assert_eq!(p.store.get("a"), Some(&b"1"[..]));
+        assert_eq!(p.store.get("b"), None);
+        for uri in ["/1", "/2"] {
+            let tx = run(&s, uri);
+            assert_eq!(tx.tx_var("a").as_deref(), Some("1"));
+            assert_eq!(tx.tx_var("b"), None);
+            assert_eq!(tx.tx_var("e").as_deref(), Some("5"));
+        }
+        assert_eq!(run(&s, "/1").tx_var("d").as_deref(), Some("3"));
+        assert_eq!(ids(&s, "/1"), vec![2, 3, 4, 5]);
+        assert_eq!(ids(&s, "/2"), vec![2, 3, 5]);
+        // A rule that may jump ends it too.
+        let s = set(r#"
+SecRule REQUEST_URI "@streq /" "id:1,phase:1,pass,nolog,skipAfter:END"
+SecAction "id:2,phase:1,pass,nolog,setvar:tx.a=1"
+SecMarker END
+"#);
+        assert!(s.folding.prelude.is_empty());
+        assert_eq!(run(&s, "/").tx_var("a"), None);
+        assert_eq!(run(&s, "/x").tx_var("a").as_deref(), Some("1"));
     }
 
     #[test]

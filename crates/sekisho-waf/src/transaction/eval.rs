@@ -212,6 +212,13 @@ impl Transaction {
         let Some(list) = rules.phases.get(usize::from(phase) - 1) else {
             return;
         };
+        // The writes every request makes at the start of phase 1, made at once (`fold.rs`).
+        let prelude = &rules.folding.prelude;
+        let in_prelude =
+            phase == 1 && self.folding_holds && !prelude.is_empty() && self.data.tx.is_empty();
+        if in_prelude {
+            self.data.tx.copy_from(&prelude.store);
+        }
         let mut i = 0;
         while let Some(entry) = list.get(i) {
             let Entry::Rule { idx, skip_to } = entry else {
@@ -240,7 +247,10 @@ impl Transaction {
                     self.data.matched_vars.clear();
                     false
                 }
-                Some(Outcome::Always(hit)) => !self.is_removed(rule) && self.replay(rule, hit),
+                Some(Outcome::Always(hit)) => {
+                    let written = in_prelude && prelude.covers(i - 1);
+                    !self.is_removed(rule) && self.replay(rule, hit, written)
+                }
                 None if rules.prefilter.skipped(*idx, &self.caches.prefilter) => {
                     // Let not through by the prefilter's search (most rules of a request):
                     // as `may_match` would, without its bookkeeping for an evaluation.
@@ -305,7 +315,7 @@ impl Transaction {
 
     /// A one-link rule decided at load to match (see `fold.rs`): what evaluating it would
     /// do, without its condition. Returns true (it matched).
-    fn replay(&mut self, rule: &Rule, r: &Replay) -> bool {
+    fn replay(&mut self, rule: &Rule, r: &Replay, written: bool) -> bool {
         let (Some(writes), Some(record)) = (&r.writes, &r.record) else {
             return self.replay_actions(rule, &r.hit);
         };
@@ -322,8 +332,10 @@ impl Transaction {
             self.data.matched_var.clear();
             self.data.matched_var.extend_from_slice(value);
         }
-        for (key, value) in writes {
-            self.data.tx.set_shared(key, value.as_ref());
+        if !written {
+            for (key, value) in writes {
+                self.data.tx.set_shared(key, value.as_ref());
+            }
         }
         if let Some(sev) = rule.actions.severity {
             self.data.highest_severity = self.data.highest_severity.min(sev);
