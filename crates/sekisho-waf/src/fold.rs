@@ -113,6 +113,9 @@ pub(crate) struct Replay {
     /// The record it leaves, when nothing in it depends on the request (a `nolog` rule whose
     /// message and log data read only known variables).
     pub record: Option<Arc<MatchedRule>>,
+    /// The rule's, kept here so that a replay reads nothing else.
+    pub keeps_matched_vars: bool,
+    pub severity: Option<u8>,
 }
 
 impl Folding {
@@ -245,6 +248,7 @@ pub(crate) fn analyse(
         config: config.clone(),
         prefilter: Prefilter::default(),
         folding: Folding::default(),
+        walk: Default::default(),
         chains: chains.to_vec(),
         spares: Spares::default(),
         files: 0,
@@ -689,6 +693,8 @@ fn decide(
         hit,
         writes,
         record,
+        keeps_matched_vars: rule.keeps_matched_vars,
+        severity: rule.actions.severity,
     });
     Some((true, replay, after))
 }

@@ -74,10 +74,6 @@ pub(crate) struct Prefilter {
     by_rule: Vec<Option<Slot>>,
     /// Rule index → its literals, for a taking-part `multiMatch` rule (see [`Gate`]).
     gates: FxHashMap<usize, Gate>,
-    /// Phase → entry position → how many entries from there on are taking-part rules of
-    /// one unit with consecutive slots and no folded outcome (0 for any other entry): the
-    /// walk passes over the ones the search let not through in one step ([`Self::skip`]).
-    runs: [Vec<u32>; 5],
 }
 
 /// A `multiMatch` rule's literals, tested on each form of a value before the rule's operator
@@ -276,6 +272,37 @@ pub(crate) struct Slot {
     index: u32,
     /// Its rule's group in the unit.
     group: u8,
+}
+
+/// One entry of a phase as its walk reads it: what it needs to pass over the entry, for
+/// every entry in one compact array. Looking each rule's folded outcome and prefilter slot
+/// up where they are kept cost a cache miss every few rules (~400 entries per request).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Step {
+    /// The rule's index (`u32::MAX`: a marker).
+    pub idx: u32,
+    /// Its prefilter unit and slot there, when it takes part and has no folded outcome.
+    pub unit: u32,
+    pub slot: u32,
+    /// How many entries from here on are such rules of the same unit with consecutive
+    /// slots (0 for any other entry): the walk passes over those the search let not through
+    /// in one step ([`Prefilter::skip`]).
+    pub run: u16,
+    /// Decided at load never to match (`fold.rs`).
+    pub never: bool,
+    /// Decided at load either way.
+    pub decided: bool,
+}
+
+impl Step {
+    pub(crate) const MARKER: Step = Step {
+        idx: u32::MAX,
+        unit: u32::MAX,
+        slot: 0,
+        run: 0,
+        never: false,
+        decided: false,
+    };
 }
 
 /// The rules that need one literal: (group in the unit, slot index in the unit).
@@ -883,58 +910,20 @@ impl Prefilter {
                 pf.units.push(p.build()?);
             }
         }
-        let runs = phases.each_ref().map(|list| pf.runs_of(list, folding));
-        pf.runs = runs;
         Ok(pf)
     }
 
-    /// [`Prefilter::runs`] of one phase's entries.
-    fn runs_of(&self, list: &[Entry], folding: &crate::fold::Folding) -> Vec<u32> {
-        let slot_at = |e: &Entry| match e {
-            Entry::Rule { idx, .. } if folding.outcome(*idx).is_none() => self.slot(*idx),
-            _ => None,
-        };
-        let mut runs = vec![0u32; list.len()];
-        // From the end: an entry extends the run of the next one when it continues it.
-        let mut next: Option<Slot> = None;
-        for (i, e) in list.iter().enumerate().rev() {
-            let here = slot_at(e);
-            let continues = matches!(
-                (here, next),
-                (Some(a), Some(b)) if a.unit == b.unit && a.index + 1 == b.index
-            );
-            let after = runs.get(i + 1).copied().unwrap_or(0);
-            if let Some(r) = runs.get_mut(i) {
-                *r = match here {
-                    Some(_) if continues => after + 1,
-                    Some(_) => 1,
-                    None => 0,
-                };
-            }
-            next = here;
-        }
-        runs
-    }
-
-    /// When the entry at `at` of `phase`'s list is a rule its unit's search, already run, let
-    /// not through: the position of the first entry after it that is not such a rule of its
-    /// run (the walk passes over the ones between; a rule that did not match leaves nothing
-    /// behind but an empty `MATCHED_VARS`).
-    pub(crate) fn skip(
-        &self,
-        phase: usize,
-        at: usize,
-        idx: usize,
-        state: &PrefilterState,
-    ) -> Option<usize> {
-        let len = *self.runs.get(phase)?.get(at)?;
-        if len == 0 {
+    /// When the rule of `step` (at position `at` of its phase) is one its unit's search,
+    /// already run, let not through: the position of the first entry after it that is not
+    /// such a rule of its run (the walk passes over the ones between; a rule that did not
+    /// match leaves nothing behind but an empty `MATCHED_VARS`).
+    pub(crate) fn skip(&self, step: &Step, at: usize, state: &PrefilterState) -> Option<usize> {
+        if step.run == 0 {
             return None;
         }
-        let slot = self.slot(idx)?;
-        let unit = state.units.get(slot.unit as usize).filter(|u| u.searched)?;
-        let first = slot.index as usize;
-        let end = first + len as usize;
+        let unit = state.units.get(step.unit as usize).filter(|u| u.searched)?;
+        let first = step.slot as usize;
+        let end = first + usize::from(step.run);
         let let_through = |s: usize| {
             unit.hit
                 .get(s / 64)
@@ -954,6 +943,47 @@ impl Prefilter {
             s = (s / 64 + 1) * 64;
         }
         Some(at + s.min(end) - first)
+    }
+
+    /// The walk of each phase ([`Step`]).
+    pub(crate) fn walk(
+        &self,
+        phases: &[Vec<Entry>; 5],
+        folding: &crate::fold::Folding,
+    ) -> [Vec<Step>; 5] {
+        phases.each_ref().map(|list| {
+            let mut steps: Vec<Step> = list
+                .iter()
+                .map(|e| match e {
+                    Entry::Marker => Step::MARKER,
+                    Entry::Rule { idx, .. } => {
+                        let outcome = folding.outcome(*idx);
+                        let slot = self.slot(*idx).filter(|_| outcome.is_none());
+                        Step {
+                            idx: u32::try_from(*idx).unwrap_or(u32::MAX),
+                            unit: slot.map_or(u32::MAX, |s| s.unit),
+                            slot: slot.map_or(0, |s| s.index),
+                            run: u16::from(slot.is_some()),
+                            never: matches!(outcome, Some(crate::fold::Outcome::Never)),
+                            decided: outcome.is_some(),
+                        }
+                    }
+                })
+                .collect();
+            // From the end: a rule extends the run of the next entry when it continues it
+            // (same unit, the next slot).
+            for i in (0..steps.len()).rev() {
+                let next = steps.get(i + 1).copied();
+                if let Some(step) = steps.get_mut(i) {
+                    if let Some(n) = next.filter(|n| {
+                        step.run > 0 && n.run > 0 && n.unit == step.unit && n.slot == step.slot + 1
+                    }) {
+                        step.run = n.run.saturating_add(1);
+                    }
+                }
+            }
+            steps
+        })
     }
 
     /// The rule's slot, if it takes part.

@@ -44,6 +44,8 @@ pub struct RuleSet {
     pub(crate) prefilter: Prefilter,
     /// What the configuration alone decides (see `fold.rs`).
     pub(crate) folding: crate::fold::Folding,
+    /// Each phase as its walk reads it, built from the three above.
+    pub(crate) walk: [Vec<crate::prefilter::Step>; 5],
     /// The transformation lists of all rules, by `Rule::chain_idx`.
     pub(crate) chains: Vec<ChainStep>,
     /// Buffers of finished transactions, for the next ones.
@@ -173,6 +175,7 @@ impl RuleSet {
     #[doc(hidden)]
     pub fn without_prefilter(mut self) -> RuleSet {
         self.prefilter = Prefilter::default();
+        self.walk = self.prefilter.walk(&self.phases, &self.folding);
         self
     }
 
@@ -184,6 +187,7 @@ impl RuleSet {
         self.folding = crate::fold::Folding::default();
         self.prefilter = Prefilter::build(&self.rules, &self.phases, &self.chains, &self.folding)
             .unwrap_or_default();
+        self.walk = self.prefilter.walk(&self.phases, &self.folding);
         self
     }
 
@@ -491,6 +495,7 @@ impl Compiler {
         RuleSet {
             spares: Spares::default(),
             tagged: tagged.into_iter().map(|(t, i)| (t, i.into())).collect(),
+            walk: prefilter.walk(&phases, &folding),
             phases,
             prefilter,
             folding,

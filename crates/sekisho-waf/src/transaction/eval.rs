@@ -209,7 +209,8 @@ impl Transaction {
         self.caches.transforms.clear();
         self.caches.known.next_phase();
         let rules = Arc::clone(&self.rules);
-        let Some(list) = rules.phases.get(usize::from(phase) - 1) else {
+        let p = usize::from(phase) - 1;
+        let (Some(list), Some(steps)) = (rules.phases.get(p), rules.walk.get(p)) else {
             return;
         };
         // The writes every request makes at the start of phase 1, made at once (`fold.rs`).
@@ -220,16 +221,13 @@ impl Transaction {
             self.data.tx.copy_from(&prelude.store);
         }
         let mut i = 0;
-        while let Some(entry) = list.get(i) {
-            let Entry::Rule { idx, skip_to } = entry else {
+        while let Some(step) = steps.get(i) {
+            if step.idx == u32::MAX {
+                // A marker.
                 i += 1;
                 continue;
-            };
-            if let Some(next) =
-                rules
-                    .prefilter
-                    .skip(usize::from(phase) - 1, i, *idx, &self.caches.prefilter)
-            {
+            }
+            if let Some(next) = rules.prefilter.skip(step, i, &self.caches.prefilter) {
                 // Let not through by the prefilter's search, with the rules after it in
                 // its run that were not either (most rules of a request).
                 self.data.matched_vars.clear();
@@ -237,10 +235,20 @@ impl Transaction {
                 continue;
             }
             i += 1;
-            let Some(rule) = rules.rules.get(*idx) else {
+            if step.never && self.folding_holds {
+                // What evaluating a rule that did not match would have left behind.
+                self.data.matched_vars.clear();
+                continue;
+            }
+            let idx = step.idx as usize;
+            let Some(rule) = rules.rules.get(idx) else {
                 continue;
             };
-            let decided = rules.folding.outcome(*idx).filter(|_| self.folding_holds);
+            let decided = if step.decided && self.folding_holds {
+                rules.folding.outcome(idx)
+            } else {
+                None
+            };
             let matched = match decided {
                 Some(Outcome::Never) => {
                     // What evaluating a rule that did not match would have left behind.
@@ -251,16 +259,16 @@ impl Transaction {
                     let written = in_prelude && prelude.covers(i - 1);
                     !self.is_removed(rule) && self.replay(rule, hit, written)
                 }
-                None if rules.prefilter.skipped(*idx, &self.caches.prefilter) => {
-                    // Let not through by the prefilter's search (most rules of a request):
-                    // as `may_match` would, without its bookkeeping for an evaluation.
+                // A decided rule evaluated after all (the findings no longer hold): let not
+                // through by the prefilter's search, as `may_match` would say.
+                None if step.decided && rules.prefilter.skipped(idx, &self.caches.prefilter) => {
                     self.data.matched_vars.clear();
                     false
                 }
                 None => {
-                    self.evaluating = *idx;
+                    self.evaluating = idx;
                     let matched = !self.is_removed(rule)
-                        && self.may_match(&rules, *idx)
+                        && self.may_match(&rules, idx)
                         && self.eval_rule(rule);
                     self.evaluating = usize::MAX;
                     matched
@@ -269,6 +277,10 @@ impl Transaction {
             if !matched {
                 continue;
             }
+            let skip_to = match list.get(i - 1) {
+                Some(Entry::Rule { skip_to, .. }) => *skip_to,
+                _ => None,
+            };
             if let Some(to) = skip_to.or_else(|| skip_target(list, i, rule.actions.skip)) {
                 i = to;
             }
@@ -322,7 +334,7 @@ impl Transaction {
         // Everything it does is known: its match, its writes and its record.
         self.data.matched_vars.clear();
         if let Some((name, value)) = &r.hit {
-            if rule.keeps_matched_vars {
+            if r.keeps_matched_vars {
                 self.data.matched_vars.add(name.as_bytes(), value);
             }
             self.data.matched_var_name.clear();
@@ -337,7 +349,7 @@ impl Transaction {
                 self.data.tx.set_shared(key, value.as_ref());
             }
         }
-        if let Some(sev) = rule.actions.severity {
+        if let Some(sev) = r.severity {
             self.data.highest_severity = self.data.highest_severity.min(sev);
         }
         self.matched.push(Arc::clone(record));
