@@ -133,9 +133,11 @@ const KNOWN_SLOTS: usize = 256;
 const KNOWN_SHORT: usize = 24;
 
 impl Default for Known {
+    /// Empty, without its table: a transaction's caches are taken and replaced by default
+    /// ones when it ends, and allocating the table there cost more than the table saves.
     fn default() -> Self {
         Known {
-            slots: vec![(0, 0, 0, ByteSet::EMPTY); KNOWN_SLOTS].into_boxed_slice(),
+            slots: Box::default(),
             phase: 1,
         }
     }
@@ -151,6 +153,9 @@ impl Known {
     pub(crate) fn of(&mut self, value: &[u8]) -> ByteSet {
         if value.len() <= KNOWN_SHORT {
             return ByteSet::of(value);
+        }
+        if self.slots.is_empty() {
+            self.slots = vec![(0, 0, 0, ByteSet::EMPTY); KNOWN_SLOTS].into_boxed_slice();
         }
         let at = value.as_ptr() as usize;
         // Allocations are at least 8-aligned: the low bits carry nothing.
