@@ -4,6 +4,9 @@
 //! bytes without which it leaves a value unchanged (see `transformations::Transformation`):
 //! a value that holds none of a transformation list's bytes skips the whole list.
 
+/// Values at least this long are scanned with a flag per byte value ([`ByteSet::of`]).
+const SEEN_FROM: usize = 32;
+
 /// A set of bytes.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct ByteSet([u64; 4]);
@@ -93,11 +96,37 @@ impl ByteSet {
 
     /// The bytes of `value`.
     pub fn of(value: &[u8]) -> ByteSet {
-        let mut set = ByteSet::EMPTY;
-        for &b in value {
-            set.insert(b);
+        if value.len() < SEEN_FROM {
+            // Two 128-bit halves kept in registers.
+            let (mut lo, mut hi) = (0u128, 0u128);
+            for &b in value {
+                let bit = 1u128 << (b & 127);
+                if b < 128 {
+                    lo |= bit;
+                } else {
+                    hi |= bit;
+                }
+            }
+            // Truncating casts: the low and high 64 bits of each half.
+            return ByteSet([lo as u64, (lo >> 64) as u64, hi as u64, (hi >> 64) as u64]);
         }
-        set
+        // A flag per byte value, then packed into bits eight at a time: setting bits of a
+        // word in memory made each byte wait for the store of the one before.
+        let mut seen = [0u8; 256];
+        for &b in value {
+            if let Some(s) = seen.get_mut(usize::from(b)) {
+                *s = 1;
+            }
+        }
+        let mut words = [0u64; 4];
+        for (w, flags) in words.iter_mut().zip(seen.chunks_exact(64)) {
+            for (i, eight) in flags.chunks_exact(8).enumerate() {
+                let x = u64::from_le_bytes(eight.try_into().unwrap_or([0; 8]));
+                // Byte k of `x` (0 or 1) lands on bit 56 + k of the product.
+                *w |= (x.wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * i);
+            }
+        }
+        ByteSet(words)
     }
 
     /// The bytes in the set, in order.
@@ -202,6 +231,48 @@ mod tests {
         // `t:length` turns "" into "0": ALL triggers on a value without bytes too.
         assert!(ByteSet::ALL.triggered_by(ByteSet::EMPTY));
         assert!(!ByteSet::of(b"%").triggered_by(ByteSet::EMPTY));
+    }
+
+    #[test]
+    fn long_and_short_values_give_the_same_set() {
+        // Every pattern of eight flags packs right, and long values agree with inserting
+        // their bytes one by one.
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for len in 0..300 {
+            for _ in 0..20 {
+                let value: Vec<u8> = (0..len)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        // Mostly a few byte values, sometimes any.
+                        if x % 3 == 0 {
+                            (x >> 8) as u8
+                        } else {
+                            b'a' + (x >> 8) as u8 % 8
+                        }
+                    })
+                    .collect();
+                let mut want = ByteSet::EMPTY;
+                for &b in &value {
+                    want.insert(b);
+                }
+                assert_eq!(ByteSet::of(&value), want, "{value:?}");
+            }
+        }
+        for pattern in 0..=255u8 {
+            let value: Vec<u8> = (0..8u8)
+                .filter(|k| pattern & (1 << k) != 0)
+                .map(|k| 64 + k)
+                .chain(std::iter::repeat_n(b'~', super::SEEN_FROM))
+                .collect();
+            let want: Vec<u8> = (0..8u8)
+                .filter(|k| pattern & (1 << k) != 0)
+                .map(|k| 64 + k)
+                .chain([b'~'])
+                .collect();
+            assert_eq!(ByteSet::of(&value).bytes().collect::<Vec<_>>(), want);
+        }
     }
 
     #[test]
