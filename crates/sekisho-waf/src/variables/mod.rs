@@ -336,13 +336,11 @@ fn push_members<'a>(
     names: bool,
     it: impl Iterator<Item = (&'a [u8], &'a [u8])>,
 ) {
-    for (k, v) in it {
-        out.push(VarValue {
-            var,
-            key: Cow::Borrowed(k),
-            value: Cow::Borrowed(if names { k } else { v }),
-        });
-    }
+    out.extend(it.map(|(k, v)| VarValue {
+        var,
+        key: Cow::Borrowed(k),
+        value: Cow::Borrowed(if names { k } else { v }),
+    }));
 }
 
 /// Appends every value `var` (restricted by `sel`) yields.
