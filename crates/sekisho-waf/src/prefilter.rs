@@ -502,9 +502,13 @@ struct Scratch {
     /// owners are visited once per value, however often it occurs there.
     found: Vec<u32>,
     search_no: u32,
-    /// Where a search met match states (see [`each_match`]); at most one per byte of a
-    /// searched value, so bounded by [`LARGE_VALUE`].
+    /// Where the walks met match states, every searched value's in turn (see [`walk`]);
+    /// at most one per byte of a searched value, each at most [`LARGE_VALUE`] long.
     ends: Vec<(usize, StateID)>,
+    /// Input → its part of `ends`.
+    spans: Vec<(usize, usize)>,
+    /// The match states of [`walk`]'s two walks, each of its current text.
+    lanes: [Vec<(usize, StateID)>; 2],
 }
 
 /// A distinct value after transformation, as a unit's search sees it.
@@ -1070,6 +1074,8 @@ impl Unit {
             mut found,
             mut search_no,
             mut ends,
+            mut spans,
+            mut lanes,
         } = std::mem::take(&mut caches.prefilter.scratch);
         inputs.clear();
         seen.clear();
@@ -1156,6 +1162,8 @@ impl Unit {
                 found,
                 search_no,
                 ends,
+                spans,
+                lanes,
             };
             return;
         };
@@ -1190,7 +1198,24 @@ impl Unit {
                 }
             }
         }
-        for input in &inputs {
+        // Every value the automaton searches, walked before the findings are recorded.
+        if let Some(ac) = &self.ac {
+            let texts: Vec<&[u8]> = inputs
+                .iter()
+                .map(|input| {
+                    let bytes = values.get(input.index).map_or(&[][..], |v| {
+                        input.transformed.as_deref().unwrap_or(&v.value)
+                    });
+                    if bytes.len() > LARGE_VALUE {
+                        &[]
+                    } else {
+                        bytes
+                    }
+                })
+                .collect();
+            walk(ac, &texts, &mut ends, &mut lanes, &mut spans);
+        }
+        for (k, input) in inputs.iter().enumerate() {
             let Some(v) = values.get(input.index) else {
                 continue;
             };
@@ -1244,7 +1269,11 @@ impl Unit {
                 found.fill(0);
                 search_no = 1;
             }
-            each_match(ac, bytes, &mut ends, |p, start, len| {
+            let met = spans
+                .get(k)
+                .and_then(|&(from, to)| ends.get(from..to))
+                .unwrap_or_default();
+            each_match(ac, met, |p, start, len| {
                 match reported.get(p) {
                     Some(&r) if r != search_no => {}
                     _ => return,
@@ -1286,32 +1315,141 @@ impl Unit {
             found,
             search_no,
             ends,
+            spans,
+            lanes,
         };
     }
 }
 
-/// Calls `f(pattern, start, length)` for every occurrence of every literal in `bytes`
-/// (overlapping ones too). The DFA is walked byte by byte, and the match states met are
-/// kept in `ends` and reported after the walk: an iterator of overlapping matches spent more
-/// on its bookkeeping than on the transitions, and with the reporting inlined into it the
-/// walk's loop no longer kept its state in registers.
-fn each_match(
-    dfa: &DFA,
-    bytes: &[u8],
-    ends: &mut Vec<(usize, StateID)>,
-    mut f: impl FnMut(usize, usize, usize),
-) {
-    let Ok(mut sid) = dfa.start_state(Anchored::No) else {
-        return;
-    };
-    ends.clear();
-    for (end, &b) in bytes.iter().enumerate() {
-        sid = dfa.next_state(Anchored::No, sid, b);
-        if dfa.is_match(sid) {
-            ends.push((end, sid));
+/// One of [`walk`]'s two walks: its text (index and bytes), where it is, its state.
+struct Lane<'t> {
+    k: usize,
+    text: &'t [u8],
+    at: usize,
+    sid: StateID,
+    /// The match states met in its text so far.
+    met: Vec<(usize, StateID)>,
+}
+
+impl<'t> Lane<'t> {
+    /// Starts on text `k`, if there is one.
+    fn start(&mut self, texts: &[&'t [u8]], k: usize, sid: StateID) -> bool {
+        let Some(&text) = texts.get(k) else {
+            return false;
+        };
+        self.k = k;
+        self.text = text;
+        self.at = 0;
+        self.sid = sid;
+        self.met.clear();
+        true
+    }
+
+    /// Moves its findings to `ends` and records where they are.
+    fn finish(&mut self, ends: &mut Vec<(usize, StateID)>, spans: &mut [(usize, usize)]) {
+        let from = ends.len();
+        ends.extend_from_slice(&self.met);
+        if let Some(span) = spans.get_mut(self.k) {
+            *span = (from, ends.len());
         }
     }
-    for &(end, sid) in ends.iter() {
+}
+
+/// Walks the DFA over each text and records the match states met: text `k`'s are
+/// `ends[spans[k].0..spans[k].1]`, as (end position, state). Each step of a walk loads the
+/// next state from the last, so one walk waits on every load; two walks go side by side
+/// (each taking the next text when its own ends), and their loads overlap. (An iterator of
+/// overlapping matches spent more on its bookkeeping than on the transitions, and reporting
+/// inside the walk kept its state out of registers; so does inlining the walk into the
+/// search.)
+#[inline(never)]
+fn walk(
+    dfa: &DFA,
+    texts: &[&[u8]],
+    ends: &mut Vec<(usize, StateID)>,
+    lanes: &mut [Vec<(usize, StateID)>; 2],
+    spans: &mut Vec<(usize, usize)>,
+) {
+    ends.clear();
+    spans.clear();
+    spans.resize(texts.len(), (0, 0));
+    let Ok(start) = dfa.start_state(Anchored::No) else {
+        return;
+    };
+    let [buf_a, buf_b] = lanes;
+    let lane = |met: &mut Vec<(usize, StateID)>| Lane {
+        k: 0,
+        text: &[],
+        at: 0,
+        sid: start,
+        met: std::mem::take(met),
+    };
+    let (mut a, mut b) = (lane(buf_a), lane(buf_b));
+    let (mut live_a, mut live_b) = (a.start(texts, 0, start), b.start(texts, 1, start));
+    let mut next = 2;
+    while live_a && live_b {
+        let ra = a.text.get(a.at..).unwrap_or_default();
+        let rb = b.text.get(b.at..).unwrap_or_default();
+        // The states in locals, not in the lanes: kept in registers.
+        let (mut sa, mut sb) = (a.sid, b.sid);
+        for (i, (&x, &y)) in ra.iter().zip(rb).enumerate() {
+            sa = dfa.next_state(Anchored::No, sa, x);
+            sb = dfa.next_state(Anchored::No, sb, y);
+            if dfa.is_match(sa) {
+                a.met.push((a.at + i, sa));
+            }
+            if dfa.is_match(sb) {
+                b.met.push((b.at + i, sb));
+            }
+        }
+        (a.sid, b.sid) = (sa, sb);
+        let n = ra.len().min(rb.len());
+        a.at += n;
+        b.at += n;
+        if a.at >= a.text.len() {
+            a.finish(ends, spans);
+            live_a = a.start(texts, next, start);
+            next += 1;
+        }
+        if b.at >= b.text.len() {
+            b.finish(ends, spans);
+            live_b = b.start(texts, next, start);
+            next += 1;
+        }
+    }
+    // The walk left goes on alone.
+    let rest = if live_a {
+        Some(&mut a)
+    } else if live_b {
+        Some(&mut b)
+    } else {
+        None
+    };
+    if let Some(l) = rest {
+        loop {
+            let mut sid = l.sid;
+            for (i, &x) in l.text.iter().enumerate().skip(l.at) {
+                sid = dfa.next_state(Anchored::No, sid, x);
+                if dfa.is_match(sid) {
+                    l.met.push((i, sid));
+                }
+            }
+            l.finish(ends, spans);
+            let more = l.start(texts, next, start);
+            next += 1;
+            if !more {
+                break;
+            }
+        }
+    }
+    *buf_a = a.met;
+    *buf_b = b.met;
+}
+
+/// Calls `f(pattern, start, length)` for every occurrence of every literal the match states
+/// `met` of one walk ([`walk`]) stand for (overlapping ones too).
+fn each_match(dfa: &DFA, met: &[(usize, StateID)], mut f: impl FnMut(usize, usize, usize)) {
+    for &(end, sid) in met {
         for k in 0..dfa.match_len(sid) {
             let pid = dfa.match_pattern(sid, k);
             let len = dfa.pattern_len(pid);
