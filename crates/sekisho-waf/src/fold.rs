@@ -614,7 +614,7 @@ fn decide(
         }
         return Some((false, None, after));
     }
-    let record = tx.matched.last().cloned();
+    let record = tx.matched_rules().last().cloned().map(Arc::new);
     let hit_var = record.as_ref().map(|m| {
         (!rule.targets.is_empty()).then(|| (m.matched_var_name.clone(), m.matched_var.clone()))
     });

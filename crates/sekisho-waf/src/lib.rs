@@ -30,4 +30,4 @@ pub use config::{BodyProcessor, Config, EngineMode, LimitAction};
 pub use error::{Error, Errors};
 pub use outcome::{Disruptive, Interruption, MatchedRule};
 pub use ruleset::{RuleSet, RuleSetBuilder};
-pub use transaction::Transaction;
+pub use transaction::{MatchedRules, Transaction};

@@ -257,7 +257,7 @@ impl Transaction {
                 }
                 Some(Outcome::Always(hit)) => {
                     let written = in_prelude && prelude.covers(i - 1);
-                    !self.is_removed(rule) && self.replay(rule, hit, written)
+                    !self.is_removed(rule) && self.replay(rule, idx, hit, written)
                 }
                 // A decided rule evaluated after all (the findings no longer hold): let not
                 // through by the prefilter's search, as `may_match` would say.
@@ -327,8 +327,8 @@ impl Transaction {
 
     /// A one-link rule decided at load to match (see `fold.rs`): what evaluating it would
     /// do, without its condition. Returns true (it matched).
-    fn replay(&mut self, rule: &Rule, r: &Replay, written: bool) -> bool {
-        let (Some(writes), Some(record)) = (&r.writes, &r.record) else {
+    fn replay(&mut self, rule: &Rule, idx: usize, r: &Replay, written: bool) -> bool {
+        let (Some(writes), Some(_)) = (&r.writes, &r.record) else {
             return self.replay_actions(rule, &r.hit);
         };
         // Everything it does is known: its match, its writes and its record.
@@ -352,7 +352,9 @@ impl Transaction {
         if let Some(sev) = r.severity {
             self.data.highest_severity = self.data.highest_severity.min(sev);
         }
-        self.matched.push(Arc::clone(record));
+        self.matched.push(super::Record::Replayed(
+            u32::try_from(idx).unwrap_or(u32::MAX),
+        ));
         true
     }
 
@@ -474,7 +476,7 @@ impl Transaction {
             let intr = self.interruption.as_ref().filter(|i| i.rule_id == rule.id);
             m.log_line = log::line(rule, &m, link, &self.data, intr);
         }
-        self.matched.push(Arc::new(m));
+        self.matched.push(super::Record::Made(Box::new(m)));
     }
 
     fn eval_link<'r>(

@@ -82,7 +82,7 @@ fn msg_and_logdata_macros() {
 SecRule ARGS "@contains evil" "id:1,phase:1,pass,log,msg:'found %{MATCHED_VAR_NAME}',logdata:'Matched Data: %{MATCHED_VAR} in %{RULE.id}'"
 "#;
     let tx = run(rules, "/?q=an+evil+one");
-    let m = &tx.matched_rules()[0];
+    let m = tx.matched_rules().get(0).expect("a matched rule");
     assert_eq!(m.msg, "found ARGS:q");
     assert_eq!(m.logdata, "Matched Data: an evil one in 1");
     assert_eq!(m.matched_var_name, "ARGS:q");
@@ -156,7 +156,7 @@ SecAction "id:2,phase:1,pass,nolog"
     let tx = run(rules, "/?q=bad");
     assert!(tx.interruption().is_none());
     assert_eq!(ids(&tx), vec![1, 2]);
-    assert!(tx.matched_rules()[0].disruptive);
+    assert!(tx.matched_rules().get(0).is_some_and(|m| m.disruptive));
 }
 
 #[test]
