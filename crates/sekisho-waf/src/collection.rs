@@ -196,6 +196,33 @@ impl VarStore {
         }
     }
 
+    /// Becomes `base` again when it still begins with `base`'s names in order (as a store
+    /// that started as `base` does unless a name of it was deleted): later names are
+    /// dropped, and values written over are put back. Returns false, leaving it as it is,
+    /// otherwise. Names and values shared with `base` are kept, not counted again.
+    pub(crate) fn reset_to(&mut self, base: &VarStore) -> bool {
+        if self.map.len() < base.map.len() {
+            return false;
+        }
+        let same_names = self
+            .map
+            .keys()
+            .zip(base.map.keys())
+            .all(|(a, b)| Arc::ptr_eq(a, b));
+        if !same_names {
+            return false;
+        }
+        self.map.truncate(base.map.len());
+        for ((_, v), (_, b)) in self.map.iter_mut().zip(base.map.iter()) {
+            let same =
+                matches!((&*v, b), (Value::Shared(x), Value::Shared(y)) if Arc::ptr_eq(x, y));
+            if !same {
+                *v = b.clone();
+            }
+        }
+        true
+    }
+
     /// Becomes a copy of `other`, reusing its own allocations.
     pub(crate) fn copy_from(&mut self, other: &VarStore) {
         self.map.clone_from(&other.map);
@@ -276,6 +303,28 @@ mod tests {
         let re = KeySel::parse(Some("/^id_[0-9]$/")).unwrap();
         assert!(matches!(re, KeySel::Regex(_)));
         assert_eq!(c.select(&re).count(), 2);
+    }
+
+    #[test]
+    fn a_store_resets_to_the_one_it_started_as() {
+        let (a, b): (Arc<str>, Arc<str>) = (Arc::from("a"), Arc::from("b"));
+        let one: Arc<[u8]> = Arc::from(&b"1"[..]);
+        let mut base = VarStore::default();
+        base.set_shared(&a, Some(&one));
+        base.set_shared(&b, Some(&one));
+        let mut s = VarStore::default();
+        s.copy_from(&base);
+        s.set("b", b"2".to_vec());
+        s.set("c", b"3".to_vec());
+        assert!(s.reset_to(&base));
+        assert_eq!(
+            (s.len(), s.get("b"), s.get("c")),
+            (2, Some(&b"1"[..]), None)
+        );
+        // A name of the base deleted: the order is lost, and it says so.
+        s.remove("a");
+        s.set_shared(&a, Some(&one));
+        assert!(!s.reset_to(&base));
     }
 
     #[test]

@@ -218,7 +218,10 @@ impl Transaction {
         let in_prelude =
             phase == 1 && self.folding_holds && !prelude.is_empty() && self.data.tx.is_empty();
         if in_prelude {
-            self.data.tx.copy_from(&prelude.store);
+            match self.prelude_tx.take() {
+                Some(ready) => self.data.tx = ready,
+                None => self.data.tx.copy_from(&prelude.store),
+            }
         }
         let mut i = 0;
         while let Some(step) = steps.get(i) {
