@@ -126,6 +126,54 @@ impl Collection {
     }
 }
 
+/// A collection emptied and filled again many times per request (`MATCHED_VARS`, emptied
+/// before every rule): its members' buffers are kept for the next fill, not freed and
+/// allocated again.
+#[derive(Debug, Clone, Default)]
+pub struct Recycled {
+    entries: Vec<(Vec<u8>, Vec<u8>)>,
+    len: usize,
+}
+
+impl Recycled {
+    pub fn add(&mut self, key: &[u8], value: &[u8]) {
+        match self.entries.get_mut(self.len) {
+            Some((k, v)) => {
+                k.clear();
+                k.extend_from_slice(key);
+                v.clear();
+                v.extend_from_slice(value);
+            }
+            None => self.entries.push((key.to_vec(), value.to_vec())),
+        }
+        self.len += 1;
+    }
+
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Members under `sel`, as (key, value) pairs.
+    pub fn select<'a>(
+        &'a self,
+        sel: &'a KeySel,
+    ) -> impl Iterator<Item = (&'a [u8], &'a [u8])> + 'a {
+        self.entries
+            .iter()
+            .take(self.len)
+            .filter(move |(k, _)| sel.matches(k))
+            .map(|(k, v)| (k.as_slice(), v.as_slice()))
+    }
+}
+
 /// A named store written by rules (`TX`, `IP`, `SESSION`, …): one value per lower-cased key.
 ///
 /// Keys are shared (`Arc<str>`) so that a write whose name the rule set fixed at load costs
@@ -303,6 +351,19 @@ mod tests {
         let re = KeySel::parse(Some("/^id_[0-9]$/")).unwrap();
         assert!(matches!(re, KeySel::Regex(_)));
         assert_eq!(c.select(&re).count(), 2);
+    }
+
+    #[test]
+    fn a_recycled_collection_holds_only_what_was_added_since_it_was_emptied() {
+        let mut c = Recycled::default();
+        c.add(b"ARGS:a", b"long value");
+        c.add(b"ARGS:b", b"x");
+        c.clear();
+        assert!(c.is_empty());
+        c.add(b"ARGS:c", b"y");
+        let got: Vec<_> = c.select(&KeySel::All).collect();
+        assert_eq!(got, vec![(&b"ARGS:c"[..], &b"y"[..])]);
+        assert_eq!(c.len(), 1);
     }
 
     #[test]

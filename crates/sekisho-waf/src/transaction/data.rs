@@ -1,6 +1,6 @@
 //! Everything a transaction knows about its request and response: what variables read.
 
-use crate::collection::{Collection, VarStore};
+use crate::collection::{Collection, Recycled, VarStore};
 
 /// One uploaded file (multipart part with a filename).
 #[derive(Debug, Clone, Default)]
@@ -81,7 +81,7 @@ pub struct TxData {
 
     pub matched_var: Vec<u8>,
     pub matched_var_name: Vec<u8>,
-    pub matched_vars: Collection,
+    pub matched_vars: Recycled,
     /// Lowest severity number seen (most severe); 255 when none.
     pub highest_severity: u8,
     pub webserver_error_log: Collection,
