@@ -113,6 +113,8 @@ pub(crate) struct Replay {
     /// The record it leaves, when nothing in it depends on the request (a `nolog` rule whose
     /// message and log data read only known variables).
     pub record: Option<Arc<MatchedRule>>,
+    /// The same for every replay of the same match (name and value), from 1.
+    pub hit_id: u32,
     /// The rule's, kept here so that a replay reads nothing else.
     pub keeps_matched_vars: bool,
     pub severity: Option<u8>,
@@ -345,6 +347,16 @@ pub(crate) fn analyse(
         }
     }
     f.ids.sort_unstable();
+    // Replays of the same match share an id (`TxData::matched_hit`).
+    let mut ids: FxHashMap<(String, Vec<u8>), u32> = FxHashMap::default();
+    for o in &mut f.outcome {
+        if let Some(Outcome::Always(r)) = o {
+            if let Some(hit) = &r.hit {
+                let next = u32::try_from(ids.len() + 1).unwrap_or(0);
+                r.hit_id = *ids.entry(hit.clone()).or_insert(next);
+            }
+        }
+    }
     f.prelude = prelude(rules, &phases[0], &f);
     f
 }
@@ -693,6 +705,7 @@ fn decide(
         hit,
         writes,
         record,
+        hit_id: 0,
         keeps_matched_vars: rule.keeps_matched_vars,
         severity: rule.actions.severity,
     });

@@ -81,6 +81,9 @@ pub struct TxData {
 
     pub matched_var: Vec<u8>,
     pub matched_var_name: Vec<u8>,
+    /// The replayed match `MATCHED_VAR` and `MATCHED_VAR_NAME` hold (`Replay::hit_id`; 0:
+    /// another), so that the next replay of the same match copies nothing.
+    pub(crate) matched_hit: u32,
     pub matched_vars: Recycled,
     /// Lowest severity number seen (most severe); 255 when none.
     pub highest_severity: u8,

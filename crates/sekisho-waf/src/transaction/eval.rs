@@ -340,12 +340,16 @@ impl Transaction {
             if r.keeps_matched_vars {
                 self.data.matched_vars.add(name.as_bytes(), value);
             }
-            self.data.matched_var_name.clear();
-            self.data
-                .matched_var_name
-                .extend_from_slice(name.as_bytes());
-            self.data.matched_var.clear();
-            self.data.matched_var.extend_from_slice(value);
+            // The CRS's paranoia-level gates replay one match after another.
+            if self.data.matched_hit != r.hit_id || r.hit_id == 0 {
+                self.data.matched_var_name.clear();
+                self.data
+                    .matched_var_name
+                    .extend_from_slice(name.as_bytes());
+                self.data.matched_var.clear();
+                self.data.matched_var.extend_from_slice(value);
+                self.data.matched_hit = r.hit_id;
+            }
         }
         if !written {
             for (key, value) in writes {
@@ -551,6 +555,7 @@ impl Transaction {
             .matched_var_name
             .extend_from_slice(h.name.as_bytes());
         self.data.matched_var.clone_from(&h.value);
+        self.data.matched_hit = 0;
         *last = Some(LastMatch {
             link,
             name: h.name,
