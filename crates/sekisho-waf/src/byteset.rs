@@ -151,15 +151,16 @@ impl ByteSet {
 /// they are for the phase, as for the transformation cache.
 pub(crate) struct Known {
     /// (address, length, phase number, its bytes).
-    slots: Box<[(usize, usize, u32, ByteSet)]>,
+    slots: Box<[(usize, u32, u32, ByteSet)]>,
     phase: u32,
 }
 
-/// Entries of [`Known`]: a request's values, with room to spare.
-const KNOWN_SLOTS: usize = 256;
+/// Entries of [`Known`]: a request's values, with room to spare (a 10 KB form has ~350
+/// names and values; with 256 entries they pushed each other out).
+const KNOWN_SLOTS: usize = 1024;
 
 /// Values up to this length are scanned every time: cheaper than a lookup.
-const KNOWN_SHORT: usize = 24;
+const KNOWN_SHORT: usize = 8;
 
 impl Default for Known {
     /// Empty, without its table: a transaction's caches are taken and replaced by default
@@ -188,15 +189,16 @@ impl Known {
         }
         let at = value.as_ptr() as usize;
         // Allocations are at least 8-aligned: the low bits carry nothing.
-        let i = ((at >> 3) ^ (at >> 11) ^ value.len()) % KNOWN_SLOTS;
-        let Some(slot) = self.slots.get_mut(i) else {
+        let i = ((at >> 3) ^ (at >> 13) ^ value.len()) % KNOWN_SLOTS;
+        // A length beyond `u32` is never kept (it would not fit the entry).
+        let (Some(slot), Ok(len)) = (self.slots.get_mut(i), u32::try_from(value.len())) else {
             return ByteSet::of(value);
         };
-        if slot.0 == at && slot.1 == value.len() && slot.2 == self.phase {
+        if slot.0 == at && slot.1 == len && slot.2 == self.phase {
             return slot.3;
         }
         let set = ByteSet::of(value);
-        *slot = (at, value.len(), self.phase, set);
+        *slot = (at, len, self.phase, set);
         set
     }
 }
