@@ -94,7 +94,10 @@ impl ByteSet {
             .is_some_and(|w| w & (1 << (b & 63)) != 0)
     }
 
-    /// The bytes of `value`.
+    /// The bytes of `value`. Short values are scanned in place: returned through memory,
+    /// the set was written as four words and read back as two halves, which stalled every
+    /// caller (store forwarding).
+    #[inline(always)]
     pub fn of(value: &[u8]) -> ByteSet {
         if value.len() < SEEN_FROM {
             // Two 128-bit halves kept in registers.
@@ -110,6 +113,12 @@ impl ByteSet {
             // Truncating casts: the low and high 64 bits of each half.
             return ByteSet([lo as u64, (lo >> 64) as u64, hi as u64, (hi >> 64) as u64]);
         }
+        Self::of_long(value)
+    }
+
+    /// [`Self::of`] for a value of [`SEEN_FROM`] bytes or more.
+    #[inline(never)]
+    fn of_long(value: &[u8]) -> ByteSet {
         // A flag per byte value, then packed into bits eight at a time: setting bits of a
         // word in memory made each byte wait for the store of the one before.
         let mut seen = [0u8; 256];
@@ -180,6 +189,7 @@ impl Known {
     }
 
     /// The bytes of `value`, a value that stays where it is for the phase.
+    #[inline(always)]
     pub(crate) fn of(&mut self, value: &[u8]) -> ByteSet {
         if value.len() <= KNOWN_SHORT {
             return ByteSet::of(value);
