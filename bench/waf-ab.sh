@@ -63,10 +63,13 @@ run() {
             }'
 }
 
+# The build run first in a round measured up to 3 % faster: the order swaps every round.
 for r in $(seq 1 "$ROUNDS"); do
     echo "waf-ab: round $r of $ROUNDS ..." >&2
-    run "$WORK/base-bench" | sed 's/^/base /' >>"$WORK/results"
-    run "$WORK/head-bench" | sed 's/^/head /' >>"$WORK/results"
+    if [ $((r % 2)) = 1 ]; then order="base head"; else order="head base"; fi
+    for who in $order; do
+        run "$WORK/$who-bench" | sed "s/^/$who /" >>"$WORK/results"
+    done
 done
 
 awk -v base="$BASE" '
