@@ -110,8 +110,8 @@ impl Collection {
         &'a self,
         sel: &'a KeySel,
     ) -> impl Iterator<Item = (&'a [u8], &'a [u8])> + 'a {
-        // One header or argument by name is what most rules read: compared in the loop,
-        // lengths first, rather than through the selector for every member.
+        // One header or argument by name is what most rules read: compared in the loop
+        // rather than through the selector's call for every member.
         let exact = match sel {
             KeySel::Exact(k) => Some(k.as_bytes()),
             _ => None,
@@ -119,7 +119,7 @@ impl Collection {
         self.entries
             .iter()
             .filter(move |(k, _)| match exact {
-                Some(e) => k.len() == e.len() && k.eq_ignore_ascii_case(e),
+                Some(e) => k.eq_ignore_ascii_case(e),
                 None => sel.matches(k),
             })
             .map(|(k, v)| (k.as_slice(), v.as_slice()))
