@@ -17,6 +17,10 @@ pub enum KeySel {
     /// A regex that is just `^` and a plain word (`TX:/^header_name_920450_/`): compared
     /// without running a regex on every key of the store. Lower-cased.
     Prefix(Box<[u8]>),
+    /// A regex that is just a plain word, unanchored (`TX:/paramcounter_.*/`, or
+    /// `TX:/MULTIPART_HEADERS_CONTENT_TYPES_*/`, whose `_*` may match nothing): a substring
+    /// search. Lower-cased. A regex call per key cost ~12 ns, on every `TX` variable.
+    Contains(Box<[u8]>),
 }
 
 impl KeySel {
@@ -29,6 +33,7 @@ impl KeySel {
             KeySel::Prefix(p) => key
                 .get(..p.len())
                 .is_some_and(|k| k.eq_ignore_ascii_case(p)),
+            KeySel::Contains(w) => key.windows(w.len()).any(|k| k.eq_ignore_ascii_case(w)),
         }
     }
 
@@ -39,6 +44,7 @@ impl KeySel {
             KeySel::Exact(k) => k.as_bytes() == key,
             KeySel::Regex(r) => r.is_match(key),
             KeySel::Prefix(p) => key.starts_with(p),
+            KeySel::Contains(w) => contains(key, w),
         }
     }
 
@@ -49,16 +55,8 @@ impl KeySel {
         };
         if key.len() >= 2 && key.starts_with('/') && key.ends_with('/') {
             let pat = key.get(1..key.len() - 1).unwrap_or_default();
-            if let Some(word) = pat.strip_prefix('^') {
-                if !word.is_empty()
-                    && word
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-                {
-                    return Ok(KeySel::Prefix(
-                        word.to_ascii_lowercase().into_bytes().into(),
-                    ));
-                }
+            if let Some(sel) = plain_word(pat) {
+                return Ok(sel);
             }
             return regex::bytes::RegexBuilder::new(pat)
                 .case_insensitive(true)
@@ -72,6 +70,49 @@ impl KeySel {
             .unwrap_or(key);
         Ok(KeySel::Exact(key.to_ascii_lowercase().into()))
     }
+}
+
+/// Whether `word` occurs in `key`. Keys are short: a `memmem` searcher built per call cost
+/// more than the regex it replaces.
+fn contains(key: &[u8], word: &[u8]) -> bool {
+    let Some((&first, rest)) = word.split_first() else {
+        return true;
+    };
+    let last = key.len().saturating_sub(rest.len());
+    memchr::memchr_iter(first, key.get(..last).unwrap_or_default()).any(|i| {
+        key.get(i + 1..)
+            .is_some_and(|after| after.starts_with(rest))
+    })
+}
+
+/// The selector a key regex that only asks for a plain word stands for: `^word` (a prefix) or
+/// `word` (anywhere), either followed by what may match nothing at the end (`.*`, or one
+/// word character and `*`). `None` for any other regex.
+fn plain_word(pat: &str) -> Option<KeySel> {
+    let (anchored, rest) = match pat.strip_prefix('^') {
+        Some(rest) => (true, rest),
+        None => (false, pat),
+    };
+    let word = match rest.strip_suffix('*') {
+        // `x.*` or `x_*`: the starred character may match nothing; an unanchored end makes
+        // the rest irrelevant.
+        Some(head) => head.get(..head.len().checked_sub(1)?)?,
+        None => rest,
+    };
+    let plain = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
+    let starred = rest.len() != word.len();
+    if word.is_empty() || !word.bytes().all(plain) {
+        return None;
+    }
+    if starred && !rest.ends_with(".*") && !rest.bytes().all(|b| plain(b) || b == b'*') {
+        return None;
+    }
+    let word: Box<[u8]> = word.to_ascii_lowercase().into_bytes().into();
+    Some(if anchored {
+        KeySel::Prefix(word)
+    } else {
+        KeySel::Contains(word)
+    })
 }
 
 /// An ordered multi-map of byte keys to byte values (request data: arguments, headers, …).
@@ -226,6 +267,30 @@ impl VarStore {
         }
     }
 
+    /// [`Self::set`] of a number, written over the old value's buffer when it has its own.
+    pub fn set_int(&mut self, key: &str, n: i64) {
+        use std::io::Write as _;
+        let key: Cow<'_, str> = if key.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(key.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(key)
+        };
+        match self.map.get_mut(key.as_ref()) {
+            Some(Value::Own(buf)) => {
+                buf.clear();
+                // Writing to a `Vec` cannot fail.
+                let _ = write!(buf, "{n}");
+            }
+            Some(v) => *v = Value::Own(n.to_string().into_bytes()),
+            None => {
+                self.map.insert(
+                    Arc::from(key.as_ref()),
+                    Value::Own(n.to_string().into_bytes()),
+                );
+            }
+        }
+    }
+
     /// Writes a value shared with the rule set under a lower-case shared key (or deletes
     /// the key): no allocation.
     pub(crate) fn set_shared(&mut self, key: &Arc<str>, value: Option<&Arc<[u8]>>) {
@@ -351,6 +416,49 @@ mod tests {
         let re = KeySel::parse(Some("/^id_[0-9]$/")).unwrap();
         assert!(matches!(re, KeySel::Regex(_)));
         assert_eq!(c.select(&re).count(), 2);
+    }
+
+    #[test]
+    fn plain_word_regexes_need_no_regex_and_select_what_the_regex_would() {
+        let keys: &[&[u8]] = &[
+            b"multipart_headers_content_types_0",
+            b"MULTIPART_HEADERS_CONTENT_TYPE",
+            b"x_multipart_headers_content_types",
+            b"paramcounter_a",
+            b"paramcounter",
+            b"id_1",
+            b"xid_",
+            b"",
+        ];
+        for (pat, plain) in [
+            ("MULTIPART_HEADERS_CONTENT_TYPES_*", true),
+            ("paramcounter_.*", true),
+            ("^id_.*", true),
+            ("^id_*", true),
+            ("id_", true),
+            ("id_$", false),
+            ("id.", false),
+            ("i*d", false),
+            ("^*", false),
+            ("*", false),
+            (".*", false),
+        ] {
+            let sel = KeySel::parse(Some(&format!("/{pat}/")));
+            let re = regex::bytes::RegexBuilder::new(pat)
+                .case_insensitive(true)
+                .build();
+            match (sel, re) {
+                (Ok(sel), Ok(re)) => {
+                    assert_eq!(!matches!(sel, KeySel::Regex(_)), plain, "{pat}");
+                    for k in keys {
+                        assert_eq!(sel.matches(k), re.is_match(k), "{pat} on {k:?}");
+                        let lower = k.to_ascii_lowercase();
+                        assert_eq!(sel.matches_lower(&lower), re.is_match(&lower), "{pat}");
+                    }
+                }
+                (sel, re) => assert!(sel.is_err() && re.is_err(), "{pat}"),
+            }
+        }
     }
 
     #[test]

@@ -405,6 +405,8 @@ pub(crate) struct PrefilterState {
 #[derive(Debug, Default)]
 struct UnitState {
     searched: bool,
+    /// How many values its last search collected.
+    values: usize,
     /// `u64` words of one row of `found`.
     words: usize,
     /// Slot → whether its rule may match (one bit each).
@@ -1065,8 +1067,12 @@ impl Unit {
             ver: "",
             phase: 0,
         };
-        // Every value, kept together so that a value's address identifies it.
+        // Every value, kept together so that a value's address identifies it. Sized by the
+        // last search of this unit: grown value by value past its inline room, it was moved
+        // twice per search.
         let mut values = variables::Values::new();
+        let hint = caches.prefilter.units.get(at).map_or(0, |u| u.values);
+        values.reserve(hint);
         let Scratch {
             mut inputs,
             mut seen,
@@ -1169,6 +1175,7 @@ impl Unit {
         };
         let words = (self.n_slots as usize).div_ceil(64);
         state.searched = true;
+        state.values = values.len();
         state.words = words;
         state.hit.clear();
         state.hit.resize(words, 0);

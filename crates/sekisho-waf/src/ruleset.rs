@@ -802,6 +802,7 @@ pub(crate) fn same_sel(a: &KeySel, b: &KeySel) -> bool {
         (KeySel::Exact(x), KeySel::Exact(y)) => x == y,
         (KeySel::Regex(x), KeySel::Regex(y)) => x.as_str() == y.as_str(),
         (KeySel::Prefix(x), KeySel::Prefix(y)) => x == y,
+        (KeySel::Contains(x), KeySel::Contains(y)) => x == y,
         _ => false,
     }
 }

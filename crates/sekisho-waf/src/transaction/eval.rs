@@ -762,35 +762,45 @@ impl Transaction {
     fn exec(&mut self, e: &Exec, info: &RuleInfo<'_>) {
         match e {
             Exec::SetVar(sv) => {
-                let name =
-                    match &sv.fixed_name {
-                        Some(n) => Cow::Borrowed(n.as_str()),
-                        None => {
-                            let mut n = sv.name.expand(&self.data, info);
-                            n.make_ascii_lowercase();
-                            Cow::Owned(String::from_utf8(n).unwrap_or_else(|e| {
-                                String::from_utf8_lossy(e.as_bytes()).into_owned()
-                            }))
+                // Expanded into the transaction's scratch buffers: a `setvar` runs for most
+                // matches, and three allocations each were a visible share of a request.
+                let Caches {
+                    name_buf,
+                    value_buf,
+                    ..
+                } = &mut self.caches;
+                let name: &str = match &sv.fixed_name {
+                    Some(n) => n.as_str(),
+                    None => {
+                        name_buf.clear();
+                        sv.name.expand_into(&self.data, info, name_buf);
+                        name_buf.make_ascii_lowercase();
+                        if std::str::from_utf8(name_buf).is_err() {
+                            let fixed = String::from_utf8_lossy(name_buf).into_owned();
+                            *name_buf = fixed.into_bytes();
                         }
-                    };
-                let value = match &sv.op {
-                    SetOp::Delete => None,
-                    SetOp::Set(m) => Some(m.expand(&self.data, info)),
+                        std::str::from_utf8(name_buf).unwrap_or_default()
+                    }
+                };
+                match &sv.op {
+                    SetOp::Delete => store(&mut self.data, sv.store).remove(name),
+                    SetOp::Set(m) => {
+                        let v = m.expand(&self.data, info);
+                        store(&mut self.data, sv.store).set(name, v);
+                    }
                     SetOp::Add(m) | SetOp::Sub(m) => {
-                        let n = to_int(&m.expand(&self.data, info));
-                        let cur = store(&mut self.data, sv.store).get(&name).map_or(0, to_int);
+                        value_buf.clear();
+                        m.expand_into(&self.data, info, value_buf);
+                        let n = to_int(value_buf);
+                        let s = store(&mut self.data, sv.store);
+                        let cur = s.get(name).map_or(0, to_int);
                         let r = if matches!(sv.op, SetOp::Add(_)) {
                             cur.saturating_add(n)
                         } else {
                             cur.saturating_sub(n)
                         };
-                        Some(r.to_string().into_bytes())
+                        s.set_int(name, r);
                     }
-                };
-                let s = store(&mut self.data, sv.store);
-                match value {
-                    Some(v) => s.set(&name, v),
-                    None => s.remove(&name),
                 }
             }
             Exec::Ctl(c) => self.ctl(c),

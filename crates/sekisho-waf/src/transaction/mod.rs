@@ -60,6 +60,9 @@ pub(crate) struct Caches {
     pub prefilter: crate::prefilter::PrefilterState,
     /// The bytes of the phase's values, by address.
     pub known: crate::byteset::Known,
+    /// Scratch space for a `setvar`'s expanded name and number.
+    pub name_buf: Vec<u8>,
+    pub value_buf: Vec<u8>,
 }
 
 impl Caches {

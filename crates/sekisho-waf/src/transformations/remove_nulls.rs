@@ -8,7 +8,9 @@ pub(crate) fn remove_nulls(input: &[u8]) -> Option<Vec<u8>> {
     if !input.contains(&0) {
         return None;
     }
-    Some(input.iter().copied().filter(|&b| b != 0).collect())
+    let mut out = Vec::with_capacity(input.len());
+    out.extend(input.iter().copied().filter(|&b| b != 0));
+    Some(out)
 }
 
 #[cfg(test)]

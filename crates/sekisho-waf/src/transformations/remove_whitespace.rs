@@ -15,7 +15,10 @@ pub(crate) fn remove_whitespace(input: &[u8]) -> Option<Vec<u8>> {
     if !input.iter().any(|&b| is_removed(b)) {
         return None;
     }
-    Some(input.iter().copied().filter(|&b| !is_removed(b)).collect())
+    // Sized up front: collected from a filter, the buffer grew (and was copied) several times.
+    let mut out = Vec::with_capacity(input.len());
+    out.extend(input.iter().copied().filter(|&b| !is_removed(b)));
+    Some(out)
 }
 
 #[cfg(test)]
