@@ -143,6 +143,10 @@ fn info(h: &Hir) -> Info {
             // Every string the whole concatenation matches, optional parts included.
             let mut full: Option<Vec<Vec<u8>>> = Some(vec![Vec::new()]);
             let mut best: Option<Vec<Vec<u8>>> = None;
+            // The stretch of exact parts since the last optional one, which needs no help
+            // from what an optional part needs: `(?i);\s*shutdown` needs `shutdown`, a rarer
+            // set than `;shutdown` or a whitespace byte.
+            let mut fresh: Option<Vec<Vec<u8>>> = Some(vec![Vec::new()]);
             for x in xs {
                 let i = info(x);
                 full = full.and_then(|f| i.exact.as_ref().and_then(|e| join(&f, e)));
@@ -153,10 +157,12 @@ fn info(h: &Hir) -> Info {
                         run = Some(vec![Vec::new()]);
                         across.clear();
                     }
+                    fresh = Some(vec![Vec::new()]);
                     continue;
                 }
                 match i.exact {
                     Some(e) => {
+                        fresh = fresh.take().and_then(|r| join(&r, &e)).or(Some(e.clone()));
                         run = match run.take().and_then(|r| join(&r, &e)) {
                             Some(j) => Some(j),
                             None => {
@@ -166,10 +172,12 @@ fn info(h: &Hir) -> Info {
                             }
                         };
                         consider(&mut best, union(run.clone(), Some(across.clone())));
+                        consider(&mut best, fresh.clone());
                     }
                     None => {
                         run = Some(vec![Vec::new()]);
                         across.clear();
+                        fresh = Some(vec![Vec::new()]);
                     }
                 }
             }
@@ -313,6 +321,20 @@ mod tests {
         assert_eq!(
             req("ca(?:\\$[a-z]*)?t"),
             Some(vec!["$".into(), "cat".into()])
+        );
+    }
+
+    #[test]
+    fn the_stretch_after_an_optional_part_counts_on_its_own() {
+        // Case-insensitive words are classes letter by letter: the word after `\s*?` is a
+        // stretch of its own, rarer than `;` (942280's third branch).
+        assert_eq!(
+            req("(?i);[\\s\\x0b]*?shutdown"),
+            Some(vec!["shutdown".into()])
+        );
+        assert_eq!(
+            req("(?i)select[\\s]*?pg_sleep|;[\\s]*?shutdown"),
+            Some(vec!["pg_sleep".into(), "shutdown".into()])
         );
     }
 
