@@ -194,6 +194,15 @@ impl Recycled {
         self.len = 0;
     }
 
+    /// Emptied for another transaction: at most `keep` members' buffers kept, none large
+    /// (a body's values would otherwise stay allocated).
+    pub fn recycle(&mut self, keep: usize) {
+        self.len = 0;
+        self.entries.truncate(keep);
+        self.entries
+            .retain(|(k, v)| k.capacity() <= 1024 && v.capacity() <= 1024);
+    }
+
     pub fn len(&self) -> usize {
         self.len
     }

@@ -58,6 +58,9 @@ pub struct MatchOutput {
     pub captures: Captures,
     /// Filled by `@geoLookup`: the fields of the `GEO` collection (e.g. `COUNTRY_CODE`).
     pub geo: Vec<(&'static str, String)>,
+    /// Where `@rx`'s capture groups matched: kept from one search to the next, as a fresh
+    /// set of positions per search was an allocation per capturing match.
+    pub slots: Vec<Option<regex_automata::util::primitives::NonMaxUsize>>,
 }
 
 impl MatchOutput {

@@ -235,23 +235,27 @@ impl Rx {
 
     /// Fills `out.captures` with groups 0..=9 of the first match; returns whether it matched.
     fn captures(&self, input: &[u8], out: &mut MatchOutput) -> bool {
-        let mut caps = self.re.create_captures();
-        self.re.captures(input, &mut caps);
-        if !caps.is_match() {
+        // One pattern: group `g`'s positions are slots `2g` and `2g + 1`.
+        let groups = self
+            .re
+            .group_info()
+            .group_len(regex_automata::PatternID::ZERO)
+            .min(10);
+        out.slots.clear();
+        out.slots.resize(groups * 2, None);
+        let search = regex_automata::Input::new(input);
+        if self.re.search_slots(&search, &mut out.slots).is_none() {
             return false;
         }
+        let slots = &out.slots;
+        let text = |g: usize| match (slots.get(2 * g), slots.get(2 * g + 1)) {
+            (Some(Some(from)), Some(Some(to))) => input.get(from.get()..to.get()),
+            _ => None,
+        };
+        let last = (0..groups).rev().find(|&g| text(g).is_some()).unwrap_or(0);
         out.captures.clear();
-        let groups = caps.group_len().min(10);
-        let last = (0..groups)
-            .rev()
-            .find(|&g| caps.get_group(g).is_some())
-            .unwrap_or(0);
         for g in 0..=last {
-            let text = caps
-                .get_group(g)
-                .and_then(|span| input.get(span.range()))
-                .unwrap_or_default();
-            out.captures.push(text.to_vec());
+            out.captures.push(text(g).unwrap_or_default().to_vec());
         }
         true
     }
