@@ -145,8 +145,8 @@ fn info(h: &Hir) -> Info {
             let mut best: Option<Vec<Vec<u8>>> = None;
             // The stretch of exact parts since the last optional one, which needs no help
             // from what an optional part needs: `(?i);\s*shutdown` needs `shutdown`, a rarer
-            // set than `;shutdown` or a whitespace byte.
-            let mut fresh: Option<Vec<Vec<u8>>> = Some(vec![Vec::new()]);
+            // set than `;shutdown` or a whitespace byte. `None` while it is `run` itself.
+            let mut fresh: Option<Vec<Vec<u8>>> = None;
             for x in xs {
                 let i = info(x);
                 full = full.and_then(|f| i.exact.as_ref().and_then(|e| join(&f, e)));
@@ -162,22 +162,27 @@ fn info(h: &Hir) -> Info {
                 }
                 match i.exact {
                     Some(e) => {
-                        fresh = fresh.take().and_then(|r| join(&r, &e)).or(Some(e.clone()));
+                        if let Some(f) = fresh.take() {
+                            fresh = Some(join(&f, &e).unwrap_or_else(|| e.clone()));
+                        }
                         run = match run.take().and_then(|r| join(&r, &e)) {
                             Some(j) => Some(j),
                             None => {
                                 // Too many: what was joined so far still counts alone.
                                 across.clear();
+                                fresh = None;
                                 Some(e)
                             }
                         };
                         consider(&mut best, union(run.clone(), Some(across.clone())));
-                        consider(&mut best, fresh.clone());
+                        if let Some(f) = fresh.as_ref().filter(|f| better(f, best.as_ref())) {
+                            best = Some(f.clone());
+                        }
                     }
                     None => {
                         run = Some(vec![Vec::new()]);
                         across.clear();
-                        fresh = Some(vec![Vec::new()]);
+                        fresh = None;
                     }
                 }
             }
@@ -253,13 +258,16 @@ fn join_cut(xs: &[Vec<u8>], ys: &[Vec<u8>]) -> Option<Vec<Vec<u8>>> {
 
 /// Keeps `cand` if it is a usable set (no empty string) more selective than `best`.
 fn consider(best: &mut Option<Vec<Vec<u8>>>, cand: Option<Vec<Vec<u8>>>) {
-    let Some(cand) = cand else { return };
-    if cand.is_empty() || cand.iter().any(Vec::is_empty) {
-        return;
-    }
-    if best.as_ref().is_none_or(|b| score(&cand) > score(b)) {
+    if let Some(cand) = cand.filter(|c| better(c, best.as_ref())) {
         *best = Some(cand);
     }
+}
+
+/// Whether `cand` is a usable set (no empty string) more selective than `best`.
+fn better(cand: &[Vec<u8>], best: Option<&Vec<Vec<u8>>>) -> bool {
+    !cand.is_empty()
+        && !cand.iter().any(Vec::is_empty)
+        && best.is_none_or(|b| score(cand) > score(b))
 }
 
 /// How selective a set is: rarer shortest literal first, then fewer literals, then longer. A literal is
