@@ -1071,7 +1071,13 @@ impl Unit {
         // last search of this unit: grown value by value past its inline room, it was moved
         // twice per search.
         let mut values = variables::Values::new();
-        let hint = caches.prefilter.units.get(at).map_or(0, |u| u.values);
+        // At most a few hundred: one large body must not make every later search allocate
+        // room for its values.
+        let hint = caches
+            .prefilter
+            .units
+            .get(at)
+            .map_or(0, |u| u.values.min(256));
         values.reserve(hint);
         let Scratch {
             mut inputs,

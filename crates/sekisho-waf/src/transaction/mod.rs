@@ -76,6 +76,11 @@ impl Caches {
         self.out.captures.clear();
         self.prefilter.reset();
         self.known.next_phase();
+        // A name or number built from a large request value is not worth keeping.
+        self.name_buf.clear();
+        self.name_buf.shrink_to(256);
+        self.value_buf.clear();
+        self.value_buf.shrink_to(256);
     }
 }
 
