@@ -249,6 +249,15 @@ impl Value {
     }
 }
 
+/// `key` in lower case, copied only when it is not already.
+fn lower(key: &str) -> Cow<'_, str> {
+    if key.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(key.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(key)
+    }
+}
+
 impl VarStore {
     /// `key` must already be lower-case.
     pub fn get(&self, key: &str) -> Option<&[u8]> {
@@ -256,19 +265,11 @@ impl VarStore {
     }
 
     pub fn get_ci(&self, key: &str) -> Option<&[u8]> {
-        if key.bytes().any(|b| b.is_ascii_uppercase()) {
-            self.get(&key.to_ascii_lowercase())
-        } else {
-            self.get(key)
-        }
+        self.get(&lower(key))
     }
 
     pub fn set(&mut self, key: &str, value: Vec<u8>) {
-        let key: Cow<'_, str> = if key.bytes().any(|b| b.is_ascii_uppercase()) {
-            Cow::Owned(key.to_ascii_lowercase())
-        } else {
-            Cow::Borrowed(key)
-        };
+        let key = lower(key);
         if let Some(v) = self.map.get_mut(key.as_ref()) {
             *v = Value::Own(value);
         } else {
@@ -279,11 +280,7 @@ impl VarStore {
     /// [`Self::set`] of a number, written over the old value's buffer when it has its own.
     pub fn set_int(&mut self, key: &str, n: i64) {
         use std::io::Write as _;
-        let key: Cow<'_, str> = if key.bytes().any(|b| b.is_ascii_uppercase()) {
-            Cow::Owned(key.to_ascii_lowercase())
-        } else {
-            Cow::Borrowed(key)
-        };
+        let key = lower(key);
         match self.map.get_mut(key.as_ref()) {
             Some(Value::Own(buf)) => {
                 buf.clear();
