@@ -114,3 +114,47 @@ fn parser_and_engine_agree_on_operators() {
         );
     }
 }
+
+/// The byte-validating operators name the bytes a matching value must hold, so that the
+/// prefilter can skip them: on every short string over bytes on both sides of their ranges,
+/// a match holds one of those bytes.
+#[test]
+fn validating_operators_match_only_values_holding_their_bytes() {
+    let ops = [
+        ("validateByteRange", "1-255"),
+        ("validateByteRange", "9,10,13,32-126,128-255"),
+        ("validateByteRange", "38,44-46,48-58,61,65-90,95,97-122"),
+        ("validateUtf8Encoding", ""),
+        ("validateUrlEncoding", ""),
+    ];
+    let alphabet = [
+        0u8, 9, b' ', b'%', b'2', b'a', b'G', b'&', 0x7f, 0x80, 0xc3, 0xa9, 0xff,
+    ];
+    for (name, arg) in ops {
+        let op = build(name, arg, &test_env()).unwrap();
+        let lits = op.required_literals().unwrap();
+        assert!(lits.iter().all(|l| l.len() == 1), "{name}");
+        let holds = |v: &[u8]| {
+            lits.iter()
+                .any(|l| l.first().is_some_and(|b| v.contains(b)))
+        };
+        let mut matched = 0;
+        // Every string of up to three bytes of the alphabet.
+        let mut strings: Vec<Vec<u8>> = vec![Vec::new()];
+        let mut last = strings.clone();
+        for _ in 0..3 {
+            last = last
+                .iter()
+                .flat_map(|s| alphabet.iter().map(move |&b| [s.as_slice(), &[b]].concat()))
+                .collect();
+            strings.extend(last.iter().cloned());
+        }
+        for v in &strings {
+            if op.matches(v, &mut MatchOutput::default()) {
+                matched += 1;
+                assert!(holds(v), "@{name} {arg} matched {v:?} without its bytes");
+            }
+        }
+        assert!(matched > 0, "@{name} {arg} matched nothing");
+    }
+}

@@ -16,6 +16,16 @@ struct ValidateByteRange {
 }
 
 impl Operator for ValidateByteRange {
+    /// Each byte not allowed: a value holding none of them cannot match, so the prefilter
+    /// skips the rule for it (CRS 920270 reads every header and argument of every request).
+    fn required_literals(&self) -> Option<Vec<Vec<u8>>> {
+        let forbidden: Vec<Vec<u8>> = (0..=255u8)
+            .filter(|&b| !self.allowed.get(usize::from(b)).copied().unwrap_or(false))
+            .map(|b| vec![b])
+            .collect();
+        (!forbidden.is_empty()).then_some(forbidden)
+    }
+
     fn matches(&self, input: &[u8], out: &mut MatchOutput) -> bool {
         let at = match self.few.as_deref() {
             Some([]) => None,

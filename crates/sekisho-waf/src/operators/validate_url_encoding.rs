@@ -11,6 +11,11 @@ use super::{MatchOutput, Operator, OperatorEnv};
 struct ValidateUrlEncoding;
 
 impl Operator for ValidateUrlEncoding {
+    /// Only a `%` can start an invalid encoding.
+    fn required_literals(&self) -> Option<Vec<Vec<u8>>> {
+        Some(vec![b"%".to_vec()])
+    }
+
     fn matches(&self, input: &[u8], _out: &mut MatchOutput) -> bool {
         input.iter().enumerate().any(|(i, &b)| {
             b == b'%'

@@ -11,6 +11,11 @@ use super::{MatchOutput, Operator, OperatorEnv};
 struct ValidateUtf8Encoding;
 
 impl Operator for ValidateUtf8Encoding {
+    /// ASCII is valid UTF-8: an invalid value holds a byte above 0x7F.
+    fn required_literals(&self) -> Option<Vec<Vec<u8>>> {
+        Some((0x80..=0xFFu8).map(|b| vec![b]).collect())
+    }
+
     fn matches(&self, input: &[u8], _out: &mut MatchOutput) -> bool {
         // The standard library's validation rejects exactly what RFC 3629 forbids.
         std::str::from_utf8(input).is_err()
