@@ -23,6 +23,12 @@ pub fn detect_xss(input: &[u8]) -> bool {
     xss::detect(input)
 }
 
+/// Bytes one of which every input [`detect_xss`] flags holds (`<` or `=`): a caller may
+/// pass over values without them.
+pub fn xss_needs_one_of() -> &'static [u8] {
+    xss::NEEDED
+}
+
 /// Calls `f` with every string of up to `max_len` bytes over `alphabet` (for the tests that
 /// check a shortcut against the full detector).
 #[cfg(test)]

@@ -7,13 +7,15 @@ mod html5;
 use blacklist::{Attr, ATTRS, EVENTS, TAGS};
 use html5::{Html5, Start, TokenKind};
 
+/// Every finding needs a `<` (a tag, comment or doctype) or an `=` (a value given to a
+/// dangerous attribute: the tokenizer enters a value after a name only through `=`).
+pub(crate) const NEEDED: &[u8] = b"<=";
+
 /// True when `input` is XSS in any of the contexts it might be inserted into: HTML text,
 /// or an attribute value unquoted or in single, double or back quotes.
 pub(crate) fn detect(input: &[u8]) -> bool {
-    // Every finding needs a `<` (a tag, comment or doctype) or an `=` (a value given to
-    // a dangerous attribute: the tokenizer enters a value after a name only through `=`).
-    // Most values hold neither, and one scan answers them without five tokenizer runs.
-    if !input.iter().any(|&c| c == b'<' || c == b'=') {
+    // Most values hold neither byte, and one scan answers them without five tokenizer runs.
+    if !input.iter().any(|c| NEEDED.contains(c)) {
         return false;
     }
     in_any_context(input)

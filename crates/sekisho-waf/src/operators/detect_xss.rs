@@ -11,6 +11,17 @@ use super::{MatchOutput, Operator, OperatorEnv};
 struct DetectXss;
 
 impl Operator for DetectXss {
+    /// `<` or `=`: without either no value is XSS, so the prefilter skips the rule for
+    /// most values (CRS 941100 reads every cookie and argument).
+    fn required_literals(&self) -> Option<Vec<Vec<u8>>> {
+        Some(
+            sekisho_injection::xss_needs_one_of()
+                .iter()
+                .map(|&b| vec![b])
+                .collect(),
+        )
+    }
+
     fn matches(&self, input: &[u8], out: &mut MatchOutput) -> bool {
         let hit = sekisho_injection::detect_xss(input);
         if hit {
@@ -40,5 +51,17 @@ mod tests {
             let want = sekisho_injection::detect_xss(input);
             assert_eq!(op.matches(input, &mut MatchOutput::default()), want);
         }
+    }
+
+    /// The prefilter may pass over a value without `<` or `=`: it is never XSS.
+    #[test]
+    fn needs_a_less_than_or_an_equals_sign() {
+        let op = build("detectXSS", "", &test_env()).unwrap();
+        assert_eq!(
+            op.required_literals(),
+            Some(vec![b"<".to_vec(), b"=".to_vec()])
+        );
+        assert!(op.matches(b"<script>alert(1)</script>", &mut MatchOutput::default()));
+        assert!(!op.matches(b"script alert(1) onerror", &mut MatchOutput::default()));
     }
 }
