@@ -269,19 +269,28 @@ impl VarStore {
     }
 
     pub fn set(&mut self, key: &str, value: Vec<u8>) {
-        let key = lower(key);
-        if let Some(v) = self.map.get_mut(key.as_ref()) {
+        self.set_lower(&lower(key), value);
+    }
+
+    /// [`Self::set`] of a key already in lower case (a `setvar`'s name is lowered once, as
+    /// it is expanded): no second pass over it.
+    pub(crate) fn set_lower(&mut self, key: &str, value: Vec<u8>) {
+        if let Some(v) = self.map.get_mut(key) {
             *v = Value::Own(value);
         } else {
-            self.map.insert(Arc::from(key.as_ref()), Value::Own(value));
+            self.map.insert(Arc::from(key), Value::Own(value));
         }
     }
 
     /// [`Self::set`] of a number, written over the old value's buffer when it has its own.
     pub fn set_int(&mut self, key: &str, n: i64) {
+        self.set_int_lower(&lower(key), n);
+    }
+
+    /// [`Self::set_int`] of a key already in lower case.
+    pub(crate) fn set_int_lower(&mut self, key: &str, n: i64) {
         use std::io::Write as _;
-        let key = lower(key);
-        match self.map.get_mut(key.as_ref()) {
+        match self.map.get_mut(key) {
             Some(Value::Own(buf)) => {
                 buf.clear();
                 // Writing to a `Vec` cannot fail.
@@ -289,10 +298,8 @@ impl VarStore {
             }
             Some(v) => *v = Value::Own(n.to_string().into_bytes()),
             None => {
-                self.map.insert(
-                    Arc::from(key.as_ref()),
-                    Value::Own(n.to_string().into_bytes()),
-                );
+                self.map
+                    .insert(Arc::from(key), Value::Own(n.to_string().into_bytes()));
             }
         }
     }

@@ -786,7 +786,7 @@ impl Transaction {
                     SetOp::Delete => store(&mut self.data, sv.store).remove(name),
                     SetOp::Set(m) => {
                         let v = m.expand(&self.data, info);
-                        store(&mut self.data, sv.store).set(name, v);
+                        store(&mut self.data, sv.store).set_lower(name, v);
                     }
                     SetOp::Add(m) | SetOp::Sub(m) => {
                         value_buf.clear();
@@ -799,7 +799,7 @@ impl Transaction {
                         } else {
                             cur.saturating_sub(n)
                         };
-                        s.set_int(name, r);
+                        s.set_int_lower(name, r);
                     }
                 }
             }
