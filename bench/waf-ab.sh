@@ -9,19 +9,20 @@
 #
 # Last line: waf-ab: BASE..working tree crs_pl1/benign_get ratio=R (or the first bench run).
 #
-# Environment: BENCH_ROUNDS (rounds of each build, alternating; default 2), BENCH_SECONDS
-# (criterion measurement time per bench, default 5), CRS_DIR (default ../shared/crs),
-# CARGO_TARGET_DIR (the base build goes to its `waf-ab-base` subdirectory, kept for reuse).
+# Environment: BENCH_ROUNDS (rounds of each build, alternating; default 2), CRS_DIR (default
+# ../shared/crs), CARGO_TARGET_DIR (the base build goes to its `waf-ab-base` subdirectory,
+# kept for reuse). Each bench's timing is crs.rs's own (its groups set warm-up, measurement
+# time and sample size, which criterion 0.5 lets win over command-line flags).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BASE=${1:?usage: bench/waf-ab.sh BASE [FILTER]}
 FILTER=${2:-}
 ROUNDS=${BENCH_ROUNDS:-2}
-SECONDS_PER_BENCH=${BENCH_SECONDS:-5}
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
-CRS_DIR=$(cd "${CRS_DIR:-$ROOT/../shared/crs}" 2>/dev/null && pwd) || {
-    echo "waf-ab: the CRS is missing (looked for ${CRS_DIR:-$ROOT/../shared/crs}; set CRS_DIR)" >&2
+WANT_CRS=${CRS_DIR:-$ROOT/../shared/crs}
+CRS_DIR=$(cd "$WANT_CRS" 2>/dev/null && pwd) || {
+    echo "waf-ab: the CRS is missing (looked for $WANT_CRS; set CRS_DIR)" >&2
     exit 1
 }
 export CRS_DIR
@@ -52,7 +53,7 @@ cp "$head_bin" "$WORK/head-bench"
 
 # One run of one build: "bench mean_ns" per line.
 run() {
-    "$1" --bench --warm-up-time 2 --measurement-time "$SECONDS_PER_BENCH" $FILTER 2>/dev/null |
+    "$1" --bench $FILTER 2>/dev/null |
         awk '
             $1 != "time:" && $0 ~ /time:/ { name = $1 }
             $1 != "time:" && $0 !~ /time:/ && NF == 1 { name = $1 }
