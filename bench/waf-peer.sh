@@ -27,8 +27,8 @@
 # BENCH_CPU (when set, both engines run under `taskset -c $BENCH_CPU`), MODSEC_LD_PRELOAD
 # (an allocator for ModSecurity, e.g. /usr/lib/x86_64-linux-gnu/libmimalloc.so.2 from
 # libmimalloc2.0: sekisho's bench uses mimalloc, the harness glibc's malloc unless this is
-# set), CRS_DIR (default ../shared/crs), CARGO_TARGET_DIR. Needs libmodsecurity-dev
-# (Debian: `apt-get install -y libmodsecurity-dev`), a C compiler and pkg-config.
+# set), CRS_DIR (default ../shared/crs), CARGO_TARGET_DIR. Needs libmodsecurity-dev, a C
+# compiler and pkg-config: installed with apt-get when missing.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,7 +46,15 @@ CRS_DIR=$(cd "$WANT_CRS" 2>/dev/null && pwd) || {
     exit 1
 }
 export CRS_DIR
-command -v pkg-config >/dev/null && pkg-config --exists modsecurity || {
+has_modsec() { command -v pkg-config >/dev/null && pkg-config --exists modsecurity; }
+if ! has_modsec && command -v apt-get >/dev/null; then
+    echo "waf-peer: installing libmodsecurity-dev ..." >&2
+    SUDO=; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+        libmodsecurity-dev pkg-config gcc libc6-dev >/dev/null
+fi
+has_modsec || {
     echo "waf-peer: libmodsecurity is missing (pkg-config modsecurity failed);" \
         "install it: apt-get install -y libmodsecurity-dev pkg-config" >&2
     exit 1
