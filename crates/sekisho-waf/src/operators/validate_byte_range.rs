@@ -10,28 +10,25 @@ use super::{MatchOutput, Operator, OperatorEnv};
 #[derive(Debug)]
 struct ValidateByteRange {
     allowed: [bool; 256],
-    /// The bytes not allowed, when at most three (`1-255` forbids only NUL): found with
-    /// `memchr`, many bytes at a time.
-    few: Option<Vec<u8>>,
+    /// The bytes not allowed: the literals a matching value holds (see `required_literals`).
+    forbidden: Vec<u8>,
 }
 
 impl Operator for ValidateByteRange {
     /// Each byte not allowed: a value holding none of them cannot match, so the prefilter
     /// skips the rule for it (CRS 920270 reads every header and argument of every request).
     fn required_literals(&self) -> Option<Vec<Vec<u8>>> {
-        let forbidden: Vec<Vec<u8>> = (0..=255u8)
-            .filter(|&b| !self.allowed.get(usize::from(b)).copied().unwrap_or(false))
-            .map(|b| vec![b])
-            .collect();
-        (!forbidden.is_empty()).then_some(forbidden)
+        (!self.forbidden.is_empty()).then(|| self.forbidden.iter().map(|&b| vec![b]).collect())
     }
 
     fn matches(&self, input: &[u8], out: &mut MatchOutput) -> bool {
-        let at = match self.few.as_deref() {
-            Some([]) => None,
-            Some([a]) => memchr::memchr(*a, input),
-            Some([a, b]) => memchr::memchr2(*a, *b, input),
-            Some([a, b, c]) => memchr::memchr3(*a, *b, *c, input),
+        // Up to three forbidden bytes (`1-255` forbids only NUL) are found with `memchr`,
+        // many bytes at a time.
+        let at = match self.forbidden.as_slice() {
+            [] => None,
+            [a] => memchr::memchr(*a, input),
+            [a, b] => memchr::memchr2(*a, *b, input),
+            [a, b, c] => memchr::memchr3(*a, *b, *c, input),
             _ => input
                 .iter()
                 .position(|&b| !self.allowed.get(usize::from(b)).copied().unwrap_or(false)),
@@ -79,8 +76,7 @@ pub(crate) fn build(arg: &str, _env: &OperatorEnv<'_>) -> Result<Box<dyn Operato
     let forbidden: Vec<u8> = (0..=255u8)
         .filter(|&b| !allowed.get(usize::from(b)).copied().unwrap_or(false))
         .collect();
-    let few = (forbidden.len() <= 3).then_some(forbidden);
-    Ok(Box::new(ValidateByteRange { allowed, few }))
+    Ok(Box::new(ValidateByteRange { allowed, forbidden }))
 }
 
 #[cfg(test)]
